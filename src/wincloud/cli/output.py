@@ -56,7 +56,9 @@ def run_cli(group: click.Group, argv: Sequence[str]) -> Any:
         sys.exit(130)
     except Exception:  # the CLI top level: any other exception is a bug
         log.exception("internal error")
-        click.echo("error[internal]: an unexpected error occurred; see the traceback above", err=True)
+        click.echo(
+            "error[internal]: an unexpected error occurred; see the traceback above", err=True
+        )
         sys.exit(EXIT_BUG)
 
 

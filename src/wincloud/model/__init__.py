@@ -1,0 +1,56 @@
+"""Pure typed data: the instance record and Nova's network_data (no I/O here but file parsing)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from wincloud.errors import ConfigError
+from wincloud.model.instance import InjectedFile, Instance, parse_instance
+from wincloud.model.network import Link, Network, NetworkData, Route, Service
+
+__all__ = [
+    "InjectedFile",
+    "Instance",
+    "Link",
+    "Network",
+    "NetworkData",
+    "Route",
+    "Service",
+    "load_instance_file",
+    "parse_instance",
+    "parse_instance_text",
+]
+
+
+def parse_instance_text(text: str, *, source: str) -> Instance:
+    """YAML or JSON text (JSON is YAML) -> Instance."""
+    import yaml
+
+    try:
+        data: Any = json.loads(text)
+    except ValueError:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark is not None else ""
+            raise ConfigError(
+                f"not valid YAML or JSON{where}",
+                subject=source,
+                hint="check the file's syntax",
+            ) from None
+    return parse_instance(data, source=source)
+
+
+def load_instance_file(path: Path) -> Instance:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"cannot read instance file ({exc.__class__.__name__})",
+            subject=str(path),
+            hint="give a readable UTF-8 YAML or JSON file",
+        ) from None
+    return parse_instance_text(text, source=str(path))

@@ -1,0 +1,139 @@
+"""Nova's network_data.json: links, networks and services, typed and cross-checked.
+
+Unknown keys are kept (Nova grows this format), so a record round-trips unchanged.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Address, IPv6Address, ip_address, ip_interface
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from wincloud.model.keys import normalize_mac
+
+
+def _check_ip(value: str) -> str:
+    ip_address(value)
+    return value
+
+
+def _check_ip_or_cidr(value: str) -> str:
+    ip_interface(value)
+    return value
+
+
+IpText = Annotated[str, AfterValidator(_check_ip)]
+IpOrCidrText = Annotated[str, AfterValidator(_check_ip_or_cidr)]
+MacText = Annotated[str, AfterValidator(normalize_mac)]
+
+LINK_TYPES = frozenset(
+    {"bridge", "dvs", "hw_veb", "hyperv", "ovs", "tap", "vhostuser", "vif", "phy", "bond", "vlan"}
+)
+NETWORK_TYPES = frozenset(
+    {
+        "ipv4",
+        "ipv6",
+        "ipv4_dhcp",
+        "ipv6_dhcp",
+        "ipv6_slaac",
+        "ipv6_dhcpv6-stateful",
+        "ipv6_dhcpv6-stateless",
+    }
+)
+
+
+class _Open(BaseModel):
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+
+class Service(_Open):
+    type: str = "dns"
+    address: IpText
+
+
+class Route(_Open):
+    network: IpText
+    netmask: IpText
+    gateway: IpText
+    services: list[Service] = Field(default_factory=list)
+
+
+class Link(_Open):
+    id: str = Field(min_length=1)
+    type: str = "phy"
+    ethernet_mac_address: MacText | None = None
+    mtu: int | None = Field(default=None, ge=68, le=65535)
+    vif_id: str | None = None
+    vlan_id: int | None = Field(default=None, ge=0, le=4095)
+    vlan_link: str | None = None
+    vlan_mac_address: MacText | None = None
+    bond_links: list[str] | None = None
+    bond_mode: str | None = None
+
+    @model_validator(mode="after")
+    def _kind_fields(self) -> Link:
+        if self.type not in LINK_TYPES:
+            raise ValueError(f"unknown link type {self.type!r}; one of {sorted(LINK_TYPES)}")
+        if self.type == "vlan" and (self.vlan_id is None or not self.vlan_link):
+            raise ValueError("a vlan link needs vlan_id and vlan_link")
+        if self.type == "bond" and not self.bond_links:
+            raise ValueError("a bond link needs bond_links")
+        return self
+
+
+class Network(_Open):
+    id: str = Field(min_length=1)
+    type: str = "ipv4"
+    link: str = Field(min_length=1)
+    ip_address: IpOrCidrText | None = None
+    netmask: IpText | None = None
+    network_id: str | None = None
+    routes: list[Route] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _static_needs_address(self) -> Network:
+        if self.type not in NETWORK_TYPES:
+            raise ValueError(f"unknown network type {self.type!r}; one of {sorted(NETWORK_TYPES)}")
+        if self.type in {"ipv4", "ipv6"} and not self.ip_address:
+            raise ValueError(f"a static {self.type} network needs ip_address")
+        if self.ip_address:
+            family = ip_interface(self.ip_address).version
+            if self.type.startswith("ipv4") and family != 4:
+                raise ValueError("ip_address is not IPv4 but the network type is ipv4")
+            if self.type.startswith("ipv6") and family != 6:
+                raise ValueError("ip_address is not IPv6 but the network type is ipv6")
+        return self
+
+
+class NetworkData(_Open):
+    links: list[Link] = Field(default_factory=list)
+    networks: list[Network] = Field(default_factory=list)
+    services: list[Service] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> NetworkData:
+        ids = [link.id for link in self.links]
+        dupes = sorted({i for i in ids if ids.count(i) > 1})
+        if dupes:
+            raise ValueError(f"duplicate link id(s): {', '.join(dupes)}")
+        known = set(ids)
+        for link in self.links:
+            for ref in [link.vlan_link, *(link.bond_links or [])]:
+                if ref is not None and ref not in known:
+                    raise ValueError(f"link {link.id!r} refers to unknown link {ref!r}")
+        net_ids = [net.id for net in self.networks]
+        if len(set(net_ids)) != len(net_ids):
+            raise ValueError("duplicate network id")
+        for net in self.networks:
+            if net.link not in known:
+                raise ValueError(f"network {net.id!r} refers to unknown link {net.link!r}")
+        return self
+
+    def render(self) -> dict[str, Any]:
+        """The JSON document as Nova serves it (None-valued optional keys left out)."""
+        return self.model_dump(mode="json", exclude_none=True)
+
+    def addresses(self) -> list[IPv4Address | IPv6Address]:
+        return [ip_interface(n.ip_address).ip for n in self.networks if n.ip_address]
