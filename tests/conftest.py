@@ -25,8 +25,11 @@ ED25519_KEY = (
 
 def instance_record(**overrides: Any) -> dict[str, Any]:
     """A valid instance record as a user would write it; keywords replace fields."""
+    ident = uuid.uuid4()
+    # network_data addresses identify instances too, so each record gets its own.
+    net_ip = f"10.{ident.bytes[0]}.{ident.bytes[1]}.{ident.bytes[2] % 250 + 3}"
     record: dict[str, Any] = {
-        "uuid": str(uuid.uuid4()),
+        "uuid": str(ident),
         "name": "win-web-01",
         "hostname": "win-web-01",
         "project_id": "6f4c1e",
@@ -52,7 +55,7 @@ def instance_record(**overrides: Any) -> dict[str, Any]:
                     "id": "net0",
                     "type": "ipv4",
                     "link": "eth0",
-                    "ip_address": "10.0.0.5",
+                    "ip_address": net_ip,
                     "netmask": "255.255.255.0",
                     "routes": [{"network": "0.0.0.0", "netmask": "0.0.0.0", "gateway": "10.0.0.1"}],
                 }

@@ -1,0 +1,254 @@
+"""Boot storm: N instances each fetch their whole metadata tree at once.
+
+Every instance is identified the way a real one is: by its own source address on loopback
+(127.1.x.y, one per instance) or, with --identify proxy, by a signed X-Instance-ID header.
+Each walks its tree the way a guest agent does at boot (version lists, every OpenStack file
+of `latest`, the EC2 meta-data tree by its listings), one request after another; all
+instances run concurrently. The server runs in its own process; its peak RSS is read from
+/proc. Bounded: N * paths requests at most, and --max-seconds of wall time.
+
+    python bench/metadata_bootstorm.py [--instances 500] [--server uvicorn|granian|both]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import hmac
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+SECRET = "bench-proxy-secret-0123456789"
+OPENSTACK_FILES = [
+    "meta_data.json",
+    "user_data",
+    "vendor_data.json",
+    "network_data.json",
+    "vendor_data2.json",
+]
+
+
+def make_db(path: Path, count: int) -> list[tuple[str, str]]:
+    from wincloud.model import parse_instance
+    from wincloud.store import open_repo
+
+    repo = open_repo(f"sqlite:///{path}")
+    out = []
+    key = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDbench bench@wincloud"
+    for i in range(count):
+        ip = f"127.1.{i // 250}.{i % 250 + 1}"
+        ident = str(uuid.UUID(int=i + 1, version=4))
+        repo.add(
+            parse_instance(
+                {
+                    "uuid": ident,
+                    "name": f"bench-{i}",
+                    "hostname": f"bench-{i}",
+                    "fixed_ips": [ip],
+                    "public_keys": {"k": key},
+                    "meta": {"role": "bench"},
+                    "user_data": "#ps1\nWrite-Host boot\n" * 20,
+                    "network_data": {
+                        "links": [{"id": "eth0", "ethernet_mac_address": "fa:16:3e:00:00:01"}],
+                        "networks": [{"id": "n0", "type": "ipv4_dhcp", "link": "eth0"}],
+                    },
+                }
+            )
+        )
+        out.append((ident, ip))
+    repo.close()
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(kind: str, db: Path, port: int, config: Path) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "WINCLOUD_DB": f"sqlite:///{db}", "WINCLOUD_METADATA_CONFIG": str(config)}
+    bindir = Path(sys.executable).parent
+    if kind == "uvicorn":
+        cmd = [
+            str(bindir / "wincloud"),
+            "metadata",
+            "serve",
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--config",
+            str(config),
+            "--log-level",
+            "warning",
+        ]
+    else:
+        cmd = [
+            str(bindir / "granian"),
+            "--interface",
+            "asgi",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+            "--log-level",
+            "warning",
+            "--no-access-log",
+            "wincloud.server.asgi:app_from_env",
+        ]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return proc
+        except OSError:
+            if proc.poll() is not None:
+                raise SystemExit(f"{kind} exited: {proc.stderr.read().decode()[-2000:]}") from None
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit(f"{kind} did not listen on {port} within 30 s")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """VmHWM of the process and its children (granian runs a worker process)."""
+    total = 0
+    pids = [pid]
+    children = Path(f"/proc/{pid}/task/{pid}/children")
+    if children.exists():
+        pids += [int(p) for p in children.read_text().split()]
+    for p in pids:
+        for line in Path(f"/proc/{p}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                total += int(line.split()[1])
+    return total
+
+
+async def boot(client: httpx.AsyncClient, latencies: list[float], deadline: float) -> int:
+    """One instance's walk of its tree; returns the number of failed requests."""
+    errors = 0
+
+    async def get(path: str) -> bytes:
+        nonlocal errors
+        if time.monotonic() > deadline:
+            raise TimeoutError
+        t0 = time.perf_counter()
+        response = await client.get(path)
+        latencies.append(time.perf_counter() - t0)
+        if response.status_code != 200:
+            errors += 1
+        return response.content
+
+    await get("/openstack")
+    for name in OPENSTACK_FILES:
+        await get(f"/openstack/latest/{name}")
+    pending = ["/latest/meta-data/"]
+    while pending:
+        path = pending.pop()
+        for entry in (await get(path)).decode().splitlines():
+            if entry.endswith("/"):
+                pending.append(path + entry)
+            elif "=" in entry:  # public-keys: "0=name" is the directory "0/"
+                pending.append(path + entry.split("=", 1)[0] + "/")
+            else:
+                await get(path + entry)
+    await get("/latest/user-data")
+    return errors
+
+
+async def storm(url: str, instances: list[tuple[str, str]], proxy: bool, max_seconds: float):
+    latencies: list[float] = []
+    deadline = time.monotonic() + max_seconds
+    clients = []
+    for ident, ip in instances:
+        headers = {}
+        if proxy:
+            sig = hmac.new(SECRET.encode(), ident.encode(), hashlib.sha256).hexdigest()
+            headers = {"X-Instance-ID": ident, "X-Instance-ID-Signature": sig}
+        transport = httpx.AsyncHTTPTransport(local_address=None if proxy else ip)
+        clients.append(
+            httpx.AsyncClient(base_url=url, transport=transport, headers=headers, timeout=60)
+        )
+    started = time.perf_counter()
+    results = await asyncio.gather(
+        *(boot(c, latencies, deadline) for c in clients), return_exceptions=True
+    )
+    elapsed = time.perf_counter() - started
+    for c in clients:
+        await c.aclose()
+    failures = sum(r if isinstance(r, int) else 1 for r in results)
+    return latencies, elapsed, failures
+
+
+def run_one(kind: str, db: Path, instances, proxy: bool, max_seconds: float) -> dict[str, float]:
+    port = free_port()
+    config = db.parent / "md.toml"
+    config.write_text(f'[metadata]\nproxy_shared_secret = "{SECRET}"\n')
+    proc = start_server(kind, db, port, config)
+    try:
+        lat, elapsed, failures = asyncio.run(
+            storm(f"http://127.0.0.1:{port}", instances, proxy, max_seconds)
+        )
+        rss = peak_rss_kib(proc.pid)
+    finally:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+    lat.sort()
+    return {
+        "requests": len(lat),
+        "seconds": elapsed,
+        "rps": len(lat) / elapsed,
+        "p50_ms": statistics.median(lat) * 1000,
+        "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000,
+        "failures": failures,
+        "rss_mib": rss / 1024,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--instances", type=int, default=500)
+    parser.add_argument("--server", choices=["uvicorn", "granian", "both"], default="both")
+    parser.add_argument("--identify", choices=["address", "proxy"], default="address")
+    parser.add_argument("--max-seconds", type=float, default=300)
+    args = parser.parse_args()
+    kinds = ["uvicorn", "granian"] if args.server == "both" else [args.server]
+    if "granian" in kinds and not shutil.which("granian", path=str(Path(sys.executable).parent)):
+        raise SystemExit("granian is not installed: pip install -e '.[bench]'")
+    with tempfile.TemporaryDirectory() as tmp:
+        db = Path(tmp) / "bench.db"
+        t0 = time.perf_counter()
+        instances = make_db(db, args.instances)
+        print(f"store: {args.instances} instances written in {time.perf_counter() - t0:.1f} s")
+        print(
+            f"{'server':8} {'instances':>9} {'requests':>8} {'req/s':>8} {'p50 ms':>7} "
+            f"{'p99 ms':>7} {'fail':>5} {'peak RSS MiB':>12}"
+        )
+        for kind in kinds:
+            r = run_one(kind, db, instances, args.identify == "proxy", args.max_seconds)
+            print(
+                f"{kind:8} {args.instances:>9} {r['requests']:>8} {r['rps']:>8.0f} "
+                f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['failures']:>5} "
+                f"{r['rss_mib']:>12.1f}"
+            )
+
+
+if __name__ == "__main__":
+    main()

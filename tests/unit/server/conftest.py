@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import pytest
+
+from tests.server_harness import running_server
+from wincloud.server.settings import ServerSettings
+from wincloud.store import open_repo
+
+
+@pytest.fixture
+def repo(db_url):
+    repo = open_repo(db_url)
+    yield repo
+    repo.close()
+
+
+@pytest.fixture
+def local_instance(repo, make_instance):
+    """An instance whose fixed address is 127.0.0.1: every test client is it."""
+    return repo.add(make_instance(fixed_ips=["127.0.0.1"])).instance
+
+
+@pytest.fixture
+def server(repo, local_instance):
+    with running_server(repo, ServerSettings(), admin=True) as running:
+        yield running
+
+
+@pytest.fixture
+def client(server):
+    with server.client() as c:
+        yield c

@@ -1,0 +1,109 @@
+"""Who gets what: source addresses, signed proxy headers, and strict isolation."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.server_harness import running_server
+from wincloud.secret import Secret
+from wincloud.server.identify import sign_instance_id
+from wincloud.server.settings import ServerSettings
+
+SECRET = "proxy-shared-secret-0123456789"
+
+
+@pytest.fixture
+def two(repo, make_instance):
+    a = repo.add(make_instance(fixed_ips=["127.0.0.1"], hostname="alpha")).instance
+    b = repo.add(make_instance(fixed_ips=["127.0.0.2"], hostname="beta")).instance
+    return a, b
+
+
+def test_each_source_address_sees_only_its_instance(repo, two):
+    a, b = two
+    with running_server(repo) as srv:
+        with srv.client("127.0.0.1") as ca, srv.client("127.0.0.2") as cb:
+            assert ca.get("/openstack/latest/meta_data.json").json()["uuid"] == a.uuid
+            assert cb.get("/openstack/latest/meta_data.json").json()["uuid"] == b.uuid
+            assert cb.get("/latest/meta-data/hostname").text == "beta"
+
+
+def test_proxy_headers_are_ignored_without_a_secret(repo, two):
+    a, b = two
+    with running_server(repo) as srv, srv.client("127.0.0.1") as ca:
+        headers = {"X-Instance-ID": b.uuid, "X-Instance-ID-Signature": "0" * 64}
+        assert ca.get("/openstack/latest/meta_data.json", headers=headers).json()["uuid"] == a.uuid
+
+
+def proxied(secret: str = SECRET):
+    return ServerSettings(proxy_shared_secret=Secret(secret))
+
+
+def test_signed_proxy_request_reads_the_named_instance(repo, two):
+    _, b = two
+    headers = {
+        "X-Instance-ID": b.uuid,
+        "X-Instance-ID-Signature": sign_instance_id(SECRET, b.uuid),
+        "X-Forwarded-For": "10.0.0.5",
+    }
+    with running_server(repo, proxied()) as srv, srv.client() as c:
+        assert c.get("/openstack/latest/meta_data.json", headers=headers).json()["uuid"] == b.uuid
+
+
+def test_bad_signature_answers_403(repo, two):
+    _, b = two
+    headers = {
+        "X-Instance-ID": b.uuid,
+        "X-Instance-ID-Signature": sign_instance_id("x" * 20, b.uuid),
+    }
+    with running_server(repo, proxied()) as srv, srv.client() as c:
+        response = c.get("/openstack/latest/meta_data.json", headers=headers)
+        assert response.status_code == 403
+        assert b.uuid not in response.text
+
+
+def test_missing_signature_answers_400(repo, two):
+    _, b = two
+    with running_server(repo, proxied()) as srv, srv.client() as c:
+        response = c.get("/latest/meta-data/", headers={"X-Instance-ID": b.uuid})
+        assert response.status_code == 400
+
+
+def test_signed_unknown_instance_answers_404(repo, two):
+    ghost = "00000000-0000-4000-8000-000000000001"
+    headers = {"X-Instance-ID": ghost, "X-Instance-ID-Signature": sign_instance_id(SECRET, ghost)}
+    with running_server(repo, proxied()) as srv, srv.client() as c:
+        assert c.get("/latest/meta-data/", headers=headers).status_code == 404
+
+
+def test_wrong_tenant_answers_404(repo, two):
+    _, b = two
+    headers = {
+        "X-Instance-ID": b.uuid,
+        "X-Instance-ID-Signature": sign_instance_id(SECRET, b.uuid),
+        "X-Tenant-ID": "someone-else",
+    }
+    with running_server(repo, proxied()) as srv, srv.client() as c:
+        assert c.get("/latest/meta-data/", headers=headers).status_code == 404
+
+
+def test_forwarded_for_is_trusted_only_when_configured(repo, two):
+    with running_server(repo) as srv, srv.client("127.0.0.9") as c:
+        assert (
+            c.get("/latest/meta-data/", headers={"X-Forwarded-For": "127.0.0.2"}).status_code == 404
+        )
+    with running_server(repo, ServerSettings(trust_forwarded_for=True)) as srv:
+        with srv.client("127.0.0.9") as c:
+            response = c.get("/latest/meta-data/hostname", headers={"X-Forwarded-For": "127.0.0.2"})
+            assert response.text == "beta"
+
+
+def test_ipv6_and_v4_mapped_callers_are_identified(repo, make_instance):
+    from wincloud.server.identify import Caller, identify
+
+    six = repo.add(make_instance(fixed_ips=["fd00::7"], hostname="six")).instance
+    four = repo.add(make_instance(fixed_ips=["10.1.2.3"], hostname="four")).instance
+    for host, want in [("fd00::7", six), ("::ffff:10.1.2.3", four), ("10.1.2.3", four)]:
+        found = identify(repo, ServerSettings(), host, {})
+        assert isinstance(found, Caller), host
+        assert found.ref.uuid == want.uuid

@@ -1,0 +1,98 @@
+"""IMDSv2 session tokens: issue, TTL bounds, required mode, binding to one instance."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.server_harness import running_server
+from wincloud.server.imdsv2 import TokenSigner
+from wincloud.server.settings import ServerSettings, TokenMode
+
+TTL = "X-aws-ec2-metadata-token-ttl-seconds"
+TOKEN = "X-aws-ec2-metadata-token"
+
+
+def get_token(client, ttl="60", **headers):
+    return client.put("/latest/api/token", headers={TTL: ttl, **headers})
+
+
+def test_token_put_returns_a_token_that_reads_ec2_paths(client, local_instance):
+    response = get_token(client)
+    assert response.status_code == 200
+    assert response.headers[TTL] == "60"
+    read = client.get("/latest/meta-data/instance-id", headers={TOKEN: response.text})
+    assert read.text == local_instance.ec2_id
+
+
+@pytest.mark.parametrize("ttl", ["0", "21601", "-5", "abc", ""])
+def test_ttl_out_of_range_answers_400(client, ttl):
+    assert get_token(client, ttl).status_code == 400
+
+
+def test_missing_ttl_answers_400(client):
+    assert client.put("/latest/api/token").status_code == 400
+
+
+def test_token_path_only_takes_put(client):
+    assert client.get("/latest/api/token").status_code == 405
+
+
+def test_token_request_through_a_proxy_is_refused(client):
+    assert get_token(client, **{"X-Forwarded-For": "10.0.0.1"}).status_code == 403
+
+
+def test_optional_mode_serves_tokenless_requests(client):
+    assert client.get("/latest/meta-data/instance-id").status_code == 200
+
+
+def test_optional_mode_refuses_a_bad_token(client):
+    assert client.get("/latest/meta-data/", headers={TOKEN: "bogus"}).status_code == 401
+
+
+@pytest.fixture
+def required(repo, local_instance):
+    with running_server(repo, ServerSettings(token_mode=TokenMode.REQUIRED)) as srv:
+        yield srv
+
+
+def test_required_mode_answers_401_without_token(required):
+    with required.client() as c:
+        assert c.get("/latest/meta-data/instance-id").status_code == 401
+        assert c.get("/2009-04-04/user-data").status_code == 401
+
+
+def test_required_mode_serves_with_token(required, local_instance):
+    with required.client() as c:
+        token = get_token(c).text
+        assert c.get("/latest/meta-data/hostname", headers={TOKEN: token}).text == (
+            local_instance.hostname
+        )
+
+
+def test_required_mode_keeps_openstack_paths_open(required):
+    with required.client() as c:
+        assert c.get("/openstack/latest/meta_data.json").status_code == 200
+
+
+def test_a_token_is_bound_to_the_instance_it_was_issued_to(repo, make_instance):
+    repo.add(make_instance(fixed_ips=["127.0.0.1"]))
+    repo.add(make_instance(fixed_ips=["127.0.0.2"]))
+    with running_server(repo, ServerSettings(token_mode=TokenMode.REQUIRED)) as srv:
+        with srv.client("127.0.0.1") as a, srv.client("127.0.0.2") as b:
+            token_a = get_token(a).text
+            assert b.get("/latest/meta-data/", headers={TOKEN: token_a}).status_code == 401
+
+
+def test_tokens_expire():
+    now = [1000.0]
+    signer = TokenSigner(b"k" * 32, clock=lambda: now[0])
+    token = signer.issue("abc", ttl=10)
+    assert signer.is_valid(token, "abc")
+    now[0] += 10
+    assert not signer.is_valid(token, "abc")
+
+
+def test_tokens_from_another_key_are_invalid():
+    token = TokenSigner(b"a" * 32).issue("abc", 60)
+    assert not TokenSigner(b"b" * 32).is_valid(token, "abc")
+    assert not TokenSigner(b"a" * 32).is_valid(token[:-4] + "AAAA", "abc")

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import pytest
+
+from wincloud.errors import ConfigError
+from wincloud.server.settings import Listen, TokenMode, load_settings, parse_listen
+
+
+@pytest.mark.parametrize(
+    ("text", "want"),
+    [("127.0.0.1:8775", Listen("127.0.0.1", 8775)), ("[::1]:80", Listen("::1", 80))],
+)
+def test_listen_addresses_parse(text, want):
+    assert parse_listen(text) == want
+
+
+@pytest.mark.parametrize("text", ["8775", "host:", "1.2.3.4:99999", "nonsense:80"])
+def test_bad_listen_addresses_name_the_option(text):
+    with pytest.raises(ConfigError, match="--listen"):
+        parse_listen(text)
+
+
+def test_toml_file_then_overrides(tmp_path):
+    path = tmp_path / "md.toml"
+    path.write_text(
+        '[metadata]\nlisten = "127.0.0.1:9000"\ntoken_mode = "required"\n'
+        'proxy_shared_secret = "0123456789abcdef0123"\n'
+    )
+    settings = load_settings(path, listen="127.0.0.1:9100")
+    assert settings.listen == Listen("127.0.0.1", 9100)
+    assert settings.token_mode is TokenMode.REQUIRED
+    assert str(settings.proxy_shared_secret) == "***"
+
+
+def test_unknown_key_is_named(tmp_path):
+    path = tmp_path / "md.toml"
+    path.write_text("[metadata]\nlisten_port = 80\n")
+    with pytest.raises(ConfigError, match="listen_port") as info:
+        load_settings(path)
+    assert str(path) in str(info.value)
+
+
+def test_short_secret_is_refused_without_echoing_it(tmp_path):
+    path = tmp_path / "md.toml"
+    path.write_text('[metadata]\nadmin_token = "short-sekrit"\n')
+    with pytest.raises(ConfigError) as info:
+        load_settings(path)
+    assert "short-sekrit" not in str(info.value)
+    assert "admin_token" in str(info.value)
+
+
+def test_invalid_toml_is_reported(tmp_path):
+    path = tmp_path / "md.toml"
+    path.write_text("[metadata\n")
+    with pytest.raises(ConfigError, match="TOML"):
+        load_settings(path)
