@@ -1,0 +1,104 @@
+"""``wincloud configdrive build|read``: make config-2 drives and look inside them."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import click
+
+from wincloud.configdrive import (
+    DriveFormat,
+    build_drive,
+    detect_format,
+    get_meta_data,
+    read_drive,
+    read_drive_label,
+)
+from wincloud.errors import ConfigError, NotFound
+
+log = logging.getLogger(__name__)
+
+
+@click.group()
+def configdrive() -> None:
+    """Build and read config-2 drives (ISO 9660 or VFAT), without root."""
+
+
+@configdrive.command()
+@click.option("--db", nargs=2, metavar="URL ID", default=None, help="Store URL and instance.")
+@click.option(
+    "--from-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Instance record as YAML or JSON.",
+)
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Image to write.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice([f.value for f in DriveFormat]),
+    default=DriveFormat.ISO.value,
+    show_default=True,
+)
+def build(db: tuple[str, str] | None, from_file: Path | None, out: Path, fmt: str) -> None:
+    """Write an instance's config drive to OUT (same input, same bytes)."""
+    if (db is None) == (from_file is None):
+        raise ConfigError(
+            "give exactly one of --db URL ID or --from-file FILE",
+            subject="wincloud configdrive build",
+        )
+    files = _render_from_db(*db) if db is not None else _render_from_file(from_file)
+    build_drive(files, out, fmt=DriveFormat(fmt))
+    click.echo(f"wrote {out} ({fmt}, {len(files)} files, {out.stat().st_size} bytes)", err=True)
+
+
+@configdrive.command()
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print path -> content as JSON.")
+def read(path: Path, as_json: bool) -> None:
+    """List the files on a drive image or device (contents with --json)."""
+    files = read_drive(path)
+    get_meta_data(files, subject=str(path))
+    if as_json:
+        from wincloud.cli.output import echo_json
+
+        echo_json({name: _json_content(data) for name, data in files.items()})
+        return
+    for name, data in sorted(files.items()):
+        click.echo(f"{len(data):>10}  {name}")
+    total = sum(len(data) for data in files.values())
+    fmt, label = detect_format(path), read_drive_label(path)
+    click.echo(f"{len(files)} files, {total} bytes ({fmt.value}, label {label})", err=True)
+
+
+def _json_content(data: bytes) -> str | dict[str, str]:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return {"base64": base64.b64encode(data).decode("ascii")}
+
+
+def _render_from_file(path: Path | None) -> Mapping[str, bytes]:
+    from wincloud.model import load_instance_file
+    from wincloud.tree.render import render_drive
+
+    assert path is not None
+    return render_drive(load_instance_file(path))
+
+
+def _render_from_db(url: str, instance_id: str) -> Mapping[str, bytes]:
+    from wincloud.store import open_repo
+    from wincloud.tree.render import render_drive
+
+    with open_repo(url, migrate=False) as repo:
+        stored = repo.get(instance_id)
+    if stored is None:
+        raise NotFound(
+            "no such instance",
+            subject=instance_id,
+            hint="wincloud instance list shows the stored instances",
+        )
+    return render_drive(stored.instance)

@@ -1,0 +1,113 @@
+"""Build a config drive image from a file map: checked, deterministic, written atomically."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import tempfile
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import BinaryIO
+
+from wincloud.configdrive.layout import (
+    DEFAULT_LABEL,
+    DriveFormat,
+    Folder,
+    check_label,
+    content_digest,
+)
+from wincloud.errors import DriveError
+
+log = logging.getLogger(__name__)
+
+
+def build_drive(
+    files: Mapping[str, bytes],
+    out: Path,
+    *,
+    fmt: DriveFormat = DriveFormat.ISO,
+    label: str = DEFAULT_LABEL,
+) -> None:
+    """Write ``files`` (drive path -> content) to ``out`` as an ISO 9660 or VFAT image.
+
+    The same input always gives the same bytes. The image is written to a temporary file
+    beside ``out`` and renamed over it, so a failure leaves any earlier ``out`` untouched.
+    The new file is private (mode 0600): a drive may hold the admin password.
+    """
+    out = Path(out)
+    try:
+        fmt = DriveFormat(fmt)
+    except ValueError:
+        raise DriveError(
+            f"unknown drive format {fmt!r}",
+            subject=str(out),
+            hint="use one of: " + ", ".join(f.value for f in DriveFormat),
+        ) from None
+    check_label(label)
+    for path, data in files.items():
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise DriveError("file content must be bytes", subject=str(path))
+    root = Folder.from_files(files, subject=str(out))
+    digest = content_digest(files, label)
+
+    def write(sink: BinaryIO) -> None:
+        if fmt is DriveFormat.ISO:
+            from wincloud.configdrive.iso import write_iso
+
+            write_iso(root, sink, label=label, subject=str(out))
+        else:
+            from wincloud.configdrive.vfat import write_vfat
+
+            write_vfat(root, sink, label=label, serial=int.from_bytes(digest[:4], "little"))
+
+    _write_atomically(out, write)
+    log.info(
+        "config drive written path=%s format=%s files=%d bytes=%d",
+        out,
+        fmt.value,
+        len(files),
+        out.stat().st_size,
+    )
+
+
+def _write_atomically(out: Path, write: Callable[[BinaryIO], None]) -> None:
+    try:
+        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise DriveError(
+            f"cannot create the drive image ({exc.strerror})",
+            subject=str(out),
+            hint="check that the output directory exists and is writable",
+        ) from exc
+    tmp = Path(name)
+    done = False
+    try:
+        with os.fdopen(fd, "wb") as sink:
+            write(sink)
+            sink.flush()
+            os.fsync(sink.fileno())
+        os.replace(tmp, out)
+        done = True
+        _sync_directory(out.parent)
+    except OSError as exc:
+        raise DriveError(
+            f"cannot write the drive image ({exc.strerror})",
+            subject=str(out),
+            hint="check free space and that the output path is not a directory",
+        ) from exc
+    finally:
+        if not done:
+            tmp.unlink(missing_ok=True)
+
+
+def _sync_directory(directory: Path) -> None:
+    """Make the rename durable (POSIX; Windows has no directory handles for this)."""
+    if os.name != "posix":
+        return
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
