@@ -124,14 +124,28 @@ def start_server(kind: str, db: Path, port: int, config: Path) -> subprocess.Pop
     raise SystemExit(f"{kind} did not listen on {port} within 30 s")
 
 
-def peak_rss_kib(pid: int) -> int:
-    """VmHWM of the process and its children (granian runs a worker process)."""
-    total = 0
+def family(pid: int) -> list[int]:
+    """The server process and its children (granian runs a worker process)."""
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
         pids += [int(p) for p in children.read_text().split()]
-    for p in pids:
+    return pids
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time the server has used so far."""
+    ticks = 0
+    for p in family(pid):
+        fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_kib(pid: int) -> int:
+    """VmHWM of the server process and its children."""
+    total = 0
+    for p in family(pid):
         for line in Path(f"/proc/{p}/status").read_text().splitlines():
             if line.startswith("VmHWM:"):
                 total += int(line.split()[1])
@@ -200,9 +214,11 @@ def run_one(kind: str, db: Path, instances, proxy: bool, max_seconds: float) -> 
     config.write_text(f'[metadata]\nproxy_shared_secret = "{SECRET}"\n')
     proc = start_server(kind, db, port, config)
     try:
+        cpu_before = cpu_seconds(proc.pid)
         lat, elapsed, failures = asyncio.run(
             storm(f"http://127.0.0.1:{port}", instances, proxy, max_seconds)
         )
+        cpu = cpu_seconds(proc.pid) - cpu_before
         rss = peak_rss_kib(proc.pid)
     finally:
         proc.send_signal(signal.SIGINT)
@@ -219,6 +235,7 @@ def run_one(kind: str, db: Path, instances, proxy: bool, max_seconds: float) -> 
         "p99_ms": lat[int(len(lat) * 0.99) - 1] * 1000,
         "failures": failures,
         "rss_mib": rss / 1024,
+        "cpu_us": cpu / max(len(lat), 1) * 1e6,
     }
 
 
@@ -239,14 +256,14 @@ def main() -> None:
         print(f"store: {args.instances} instances written in {time.perf_counter() - t0:.1f} s")
         print(
             f"{'server':8} {'instances':>9} {'requests':>8} {'req/s':>8} {'p50 ms':>7} "
-            f"{'p99 ms':>7} {'fail':>5} {'peak RSS MiB':>12}"
+            f"{'p99 ms':>7} {'fail':>5} {'peak RSS MiB':>12} {'server CPU us/req':>17}"
         )
         for kind in kinds:
             r = run_one(kind, db, instances, args.identify == "proxy", args.max_seconds)
             print(
                 f"{kind:8} {args.instances:>9} {r['requests']:>8} {r['rps']:>8.0f} "
                 f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['failures']:>5} "
-                f"{r['rss_mib']:>12.1f}"
+                f"{r['rss_mib']:>12.1f} {r['cpu_us']:>17.0f}"
             )
 
 

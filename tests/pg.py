@@ -20,5 +20,14 @@ def fresh_database(base_url: str) -> Iterator[str]:
         yield make_url(base_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            # Not DROP ... WITH (FORCE): it fails when an autovacuum worker (another role) is
+            # in the database. End our own sessions; a plain DROP waits for autovacuum to leave.
+            conn.execute(
+                sa.text(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                    "WHERE datname = :name AND usename = current_user AND pid <> pg_backend_pid()"
+                ),
+                {"name": name},
+            )
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
         admin.dispose()

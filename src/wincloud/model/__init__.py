@@ -19,6 +19,7 @@ __all__ = [
     "Route",
     "Service",
     "load_instance_file",
+    "parse_document_text",
     "parse_instance",
     "parse_instance_text",
 ]
@@ -26,6 +27,12 @@ __all__ = [
 
 def parse_instance_text(text: str, *, source: str) -> Instance:
     """YAML or JSON text (JSON is YAML) -> Instance."""
+    return parse_instance(parse_document_text(text, source=source), source=source)
+
+
+def parse_document_text(text: str, *, source: str) -> Any:
+    """YAML or JSON text -> the data in it, unvalidated (for callers that adjust a record
+    before ``parse_instance``); ConfigError naming ``source`` and the line otherwise."""
     import yaml
 
     try:
@@ -41,7 +48,7 @@ def parse_instance_text(text: str, *, source: str) -> Instance:
                 subject=source,
                 hint="check the file's syntax",
             ) from None
-    return parse_instance(data, source=source)
+    return data
 
 
 def load_instance_file(path: Path) -> Instance:

@@ -1,0 +1,89 @@
+"""The InstanceRepo protocol: what the metadata service and the CLI need from the store.
+
+The SQL implementation is ``wincloud.store.sql.SqlInstanceRepo`` (``open_repo``).
+
+Instances are addressed by uuid (any spelling ``uuid.UUID`` accepts). For the CLI's
+convenience, ``get`` and ``remove`` also accept an instance *name* when exactly one instance
+has it (a name several instances share is a ConfigError asking for the uuid); the lookups the
+metadata service uses (``ref_by_id``, ``store_password``, ``get_password``) take uuids only.
+Every write is one transaction: on any error nothing of it is stored and the previous record
+stays intact.
+"""
+
+from __future__ import annotations
+
+import uuid as uuidlib
+from dataclasses import dataclass
+from datetime import datetime
+from ipaddress import IPv4Address, IPv6Address
+from typing import Protocol
+
+from wincloud.model import Instance
+
+
+@dataclass(frozen=True)
+class InstanceRef:
+    """Which instance, and which version of its record (cache key for rendered trees)."""
+
+    uuid: str
+    revision: int
+
+
+@dataclass(frozen=True)
+class StoredInstance:
+    instance: Instance
+    revision: int
+    updated_at: datetime
+    has_password: bool = False  # whether the instance has posted its encrypted password
+
+
+class InstanceRepo(Protocol):
+    """What the metadata service and the CLI need from the store."""
+
+    def ref_by_address(self, ip: IPv4Address | IPv6Address) -> InstanceRef | None:
+        """The instance one of whose addresses is ``ip`` (one indexed query)."""
+        ...
+
+    def ref_by_id(self, instance_id: str) -> InstanceRef | None: ...
+
+    def get(self, instance_id: str) -> StoredInstance | None: ...
+
+    def list(self) -> list[StoredInstance]: ...
+
+    def add(self, instance: Instance) -> StoredInstance:
+        """Store a new instance (revision 1); ConfigError if its uuid or an address is taken."""
+        ...
+
+    def update(self, instance: Instance) -> StoredInstance:
+        """Replace the record (revision + 1, addresses replaced, password kept); NotFound."""
+        ...
+
+    def remove(self, instance_id: str) -> bool:
+        """Delete the instance, its addresses and password; False if there was none."""
+        ...
+
+    def store_password(self, instance_id: str, ciphertext: bytes) -> bool:
+        """Write-once: False if a password is already set; NotFound if no such instance."""
+        ...
+
+    def get_password(self, instance_id: str) -> bytes | None: ...
+
+    def close(self) -> None: ...
+
+
+def address_key(ip: IPv4Address | IPv6Address) -> str:
+    """The canonical text an address is stored and looked up as: IPv6 compressed without a
+    zone, IPv4-mapped IPv6 (``::ffff:10.0.0.5``, from dual-stack sockets) as plain IPv4."""
+    if isinstance(ip, IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        if ip.scope_id is not None:
+            return str(IPv6Address(int(ip)))
+    return str(ip)
+
+
+def canonical_uuid(text: str) -> str | None:
+    try:
+        return str(uuidlib.UUID(text.strip()))
+    except ValueError:
+        return None
