@@ -3,8 +3,8 @@
 SQLite: the file's directory is created (private to the user), WAL journal, a busy timeout,
 foreign keys on, and write transactions start with ``BEGIN IMMEDIATE`` so concurrent writers
 queue on the busy timeout instead of failing on a lock upgrade. Other backends: a pooled engine
-for writes that checks a connection before handing it out (survives a server restart), and an
-autocommit pool for the one-statement reads of the hot path.
+that checks a connection before handing it out (survives a server restart); on PostgreSQL also
+an autocommit pool for the one-statement reads of the hot path.
 """
 
 from __future__ import annotations
@@ -30,7 +30,10 @@ log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S: Final = 30.0
 WRITE: Final = "wincloud_write"  # execution option: this connection's transaction writes
-HINT_URL: Final = f"check --db or {DB_ENV} (e.g. sqlite:///path/metadata.db or postgresql+psycopg://user:password@host/db)"
+HINT_URL: Final = (
+    f"check --db or {DB_ENV} "
+    "(e.g. sqlite:///path/metadata.db or postgresql+psycopg://user:password@host/db)"
+)
 HINT_SERVER: Final = f"is the database server running and reachable? {HINT_URL}"
 HINT_SQLITE_FILE: Final = f"check the file's directory and permissions; {HINT_URL}"
 
@@ -59,14 +62,14 @@ def create_store_engine(url: str) -> Engine:
         ) from None
 
 
-def create_read_engine(url: str, write_engine: Engine) -> Engine:
+def create_read_engine(write_engine: Engine) -> Engine:
     """The engine for single-statement reads (the metadata service's hot path).
 
-    PostgreSQL and other servers: a separate pool in autocommit mode, so a lookup is one round
-    trip (no BEGIN/ROLLBACK around it, no pre-ping; readers retry once on a dropped connection
-    instead). SQLite: the write engine itself (reads there are in-process and cheap).
+    PostgreSQL: a separate pool in autocommit mode, so a lookup is one round trip (no
+    BEGIN/ROLLBACK around it, no pre-ping; readers retry once on a dropped connection instead).
+    SQLite (in-process, cheap) and other backends: the write engine itself.
     """
-    if write_engine.dialect.name == "sqlite":
+    if write_engine.dialect.name != "postgresql":
         return write_engine
     return sa.create_engine(write_engine.url, isolation_level="AUTOCOMMIT")
 

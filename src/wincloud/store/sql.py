@@ -362,4 +362,4 @@ def open_repo(url: str, *, migrate: bool = True) -> SqlInstanceRepo:
     except BaseException:
         engine.dispose()
         raise
-    return SqlInstanceRepo(engine, url, reader=create_read_engine(url, engine))
+    return SqlInstanceRepo(engine, url, reader=create_read_engine(engine))
