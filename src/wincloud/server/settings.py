@@ -65,6 +65,7 @@ class ServerSettings:
     max_password_size: int = 1020
 
 
+_CLI = "command line"
 _SECRETS = {"proxy_shared_secret", "token_key", "admin_token"}
 
 
@@ -74,7 +75,7 @@ def load_settings(path: Path | None, **overrides: Any) -> ServerSettings:
     if path is not None:
         values.update(_read_toml(path))
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return _build(values, source=str(path) if path else "command line")
+    return _build(values, source=str(path) if path else _CLI)
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -105,7 +106,7 @@ def _build(values: dict[str, Any], *, source: str) -> ServerSettings:
             )
     out: dict[str, Any] = {}
     for key, value in values.items():
-        where = f"{source}:{key}"
+        where = f"--{key.replace('_', '-')}" if source == _CLI else f"{source}:{key}"
         if key in {"listen", "admin_listen"}:
             out[key] = value if isinstance(value, Listen) else parse_listen(str(value), what=where)
         elif key in _SECRETS:
