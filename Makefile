@@ -23,6 +23,7 @@ lint: $(STAMP)
 types: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy --platform win32 src/wincloud
+	$(BIN)/mypy --strict tests/typing
 	$(BIN)/lint-imports
 
 pytest: $(STAMP)

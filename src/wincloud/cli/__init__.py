@@ -19,12 +19,16 @@ COMMANDS: Final[Mapping[str, str]] = {
     "metadata": "wincloud.cli.metadata:metadata",
     "instance": "wincloud.cli.instance:instance",
     "configdrive": "wincloud.cli.configdrive:configdrive",
+    "agent": "wincloud.cli.agent:agent",
+    "password": "wincloud.cli.password:password",
 }
 
 _HELP: Final[Mapping[str, str]] = {
     "metadata": "Run the Nova-compatible metadata service.",
     "instance": "Manage instance records in the store.",
     "configdrive": "Build and read config-2 drives.",
+    "agent": "Run the guest agent (apply this instance's metadata).",
+    "password": "Decrypt passwords the agent generated.",
 }
 
 

@@ -1,0 +1,222 @@
+"""AgentConfig: the agent's TOML file. Keys are the dataclass field names (snake_case); tables
+are the nested sections. Unknown keys and wrong types are ConfigError naming ``file:key``.
+docs/agent-config.md documents every key and its default."""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final, Literal
+
+from wincloud.agent.plugins import DEFAULT_ORDER
+from wincloud.agent.plugins import REGISTRY as PLUGINS
+from wincloud.agent.retry import Backoff
+from wincloud.agent.sources import DEFAULT_SOURCES
+from wincloud.agent.sources import REGISTRY as SOURCES
+from wincloud.errors import ConfigError
+
+METADATA_URL: Final = "http://169.254.169.254"
+
+
+@dataclass(frozen=True)
+class RetryConfig:
+    attempts: int = 3
+    backoff: float = 1.0
+    max_delay: float = 10.0
+
+    def to_backoff(self) -> Backoff:
+        return Backoff(self.attempts, self.backoff, self.max_delay)
+
+
+@dataclass(frozen=True)
+class OpenStackHttpConfig:
+    url: str = METADATA_URL
+    ipv6_interface: str = ""
+    timeout: float = 5.0
+
+
+@dataclass(frozen=True)
+class Ec2Config:
+    url: str = METADATA_URL
+    api_version: str = "2009-04-04"
+    timeout: float = 5.0
+    token_ttl: int = 21600
+    require_token: bool = False
+
+
+@dataclass(frozen=True)
+class ConfigDriveConfig:
+    label: str = "config-2"
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class NoCloudConfig:
+    label: str = "cidata"
+    seed_dirs: list[str] = field(
+        default_factory=lambda: ["/var/lib/cloud/seed/nocloud", "/var/lib/cloud/seed/nocloud-net"]
+    )
+
+
+@dataclass(frozen=True)
+class LogConfig:
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    file: str = ""
+    console: bool = True
+    serial_port: str = ""
+    format: Literal["text", "json"] = "text"
+
+
+@dataclass(frozen=True)
+class UsersConfig:
+    username: str = "admin"
+    groups: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PasswordConfig:
+    generate: bool = True
+    length: int = 20
+
+
+@dataclass(frozen=True)
+class HostnameConfig:
+    use_fqdn: bool = False
+
+
+@dataclass(frozen=True)
+class UserDataConfig:
+    timeout: float = 300.0
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    sources: list[str] = field(default_factory=lambda: list(DEFAULT_SOURCES))
+    plugins: list[str] = field(default_factory=lambda: list(DEFAULT_ORDER))
+    allow_reboot: bool = True
+    max_reboots: int = 5
+    retry: RetryConfig = field(default_factory=RetryConfig)
+    openstack_http: OpenStackHttpConfig = field(default_factory=OpenStackHttpConfig)
+    ec2: Ec2Config = field(default_factory=Ec2Config)
+    configdrive: ConfigDriveConfig = field(default_factory=ConfigDriveConfig)
+    nocloud: NoCloudConfig = field(default_factory=NoCloudConfig)
+    log: LogConfig = field(default_factory=LogConfig)
+    users: UsersConfig = field(default_factory=UsersConfig)
+    password: PasswordConfig = field(default_factory=PasswordConfig)
+    hostname: HostnameConfig = field(default_factory=HostnameConfig)
+    userdata: UserDataConfig = field(default_factory=UserDataConfig)
+
+
+# name -> (minimum, maximum) for the numbers that have bounds
+_RANGES: Final[dict[str, tuple[float, float]]] = {
+    "retry.attempts": (1, 20),
+    "retry.backoff": (0, 300),
+    "retry.max_delay": (0, 3600),
+    "max_reboots": (0, 100),
+    "openstack_http.timeout": (0.1, 600),
+    "ec2.timeout": (0.1, 600),
+    "ec2.token_ttl": (1, 21600),
+    "password.length": (12, 128),
+    "userdata.timeout": (1, 86400),
+}
+
+
+def _type_name(kind: Any) -> str:
+    if typing.get_origin(kind) is Literal:
+        return "one of " + ", ".join(repr(a) for a in typing.get_args(kind))
+    if typing.get_origin(kind) is list:
+        return "a list of strings"
+    names = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+    return names.get(kind, "a table")
+
+
+def _check_value(kind: Any, value: Any) -> bool:
+    origin = typing.get_origin(kind)
+    if origin is Literal:
+        return value in typing.get_args(kind)
+    if origin is list:
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if origin in (types.UnionType, typing.Union):
+        return any(_check_value(k, value) for k in typing.get_args(kind))
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
+def _build(cls: type[Any], data: dict[str, Any], *, where: str, prefix: str = "") -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = prefix + key
+        if key not in names:
+            raise ConfigError(
+                "unknown key",
+                subject=f"{where}:{dotted}",
+                hint="valid keys here: " + ", ".join(sorted(names)),
+            )
+        kind = hints[key]
+        if dataclasses.is_dataclass(kind):
+            if not isinstance(value, dict):
+                raise ConfigError("must be a table", subject=f"{where}:{dotted}")
+            values[key] = _build(typing.cast(type, kind), value, where=where, prefix=dotted + ".")
+            continue
+        if not _check_value(kind, value):
+            raise ConfigError(f"must be {_type_name(kind)}", subject=f"{where}:{dotted}")
+        if dotted in _RANGES:
+            low, high = _RANGES[dotted]
+            if not low <= value <= high:
+                raise ConfigError(
+                    f"must be between {low:g} and {high:g}", subject=f"{where}:{dotted}"
+                )
+        values[key] = float(value) if kind is float else value
+    return cls(**values)
+
+
+def _check_names(config: AgentConfig, where: str) -> None:
+    for key, chosen, valid in (
+        ("sources", config.sources, SOURCES),
+        ("plugins", config.plugins, PLUGINS),
+    ):
+        for name in chosen:
+            if name not in valid:
+                raise ConfigError(
+                    f"unknown name {name!r}",
+                    subject=f"{where}:{key}",
+                    hint="valid names: " + ", ".join(sorted(valid)),
+                )
+        if len(set(chosen)) != len(chosen):
+            raise ConfigError("a name appears twice", subject=f"{where}:{key}")
+    if not config.sources:
+        raise ConfigError("at least one source is needed", subject=f"{where}:sources")
+
+
+def parse_config(data: dict[str, Any], *, where: str = "config") -> AgentConfig:
+    config: AgentConfig = _build(AgentConfig, data, where=where)
+    _check_names(config, where)
+    return config
+
+
+def load_config(path: Path | None) -> AgentConfig:
+    """The file's settings over the defaults; None: the defaults alone."""
+    if path is None:
+        return AgentConfig()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot read the config file ({exc.strerror})",
+            subject=str(path),
+            hint="give a readable TOML file with --config, or none for the defaults",
+        ) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(
+            f"not valid TOML ({exc})", subject=str(path), hint="check the file's syntax"
+        ) from None
+    return parse_config(data, where=str(path))

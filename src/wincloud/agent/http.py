@@ -1,0 +1,87 @@
+"""The agent's only httpx.Client factory, and the one place httpx errors become ours.
+
+httpx is imported inside the functions: a boot that reads a config drive never loads it.
+Clients ignore proxy environment variables (the metadata service is link-local) and follow no
+redirects; every request carries its own timeout.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from wincloud import __version__
+from wincloud.errors import SourceUnavailable
+
+if TYPE_CHECKING:
+    import httpx
+
+log = logging.getLogger(__name__)
+
+MAX_BODY: Final = 16 * 1024 * 1024
+USER_AGENT: Final = f"wincloud-agent/{__version__}"
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: bytes
+
+
+def create_client(*, transport: httpx.BaseTransport | None = None) -> httpx.Client:
+    import httpx
+
+    return httpx.Client(
+        transport=transport,
+        trust_env=False,
+        follow_redirects=False,
+        headers={"User-Agent": USER_AGENT},
+        timeout=httpx.Timeout(10.0),
+    )
+
+
+def request(
+    client: httpx.Client,
+    method: str,
+    url: str,
+    *,
+    timeout: float,
+    headers: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+    max_body: int = MAX_BODY,
+) -> Reply:
+    """Send one request; any transport failure (timeout, refused, reset, oversized body) is
+    SourceUnavailable naming the URL. The status is returned as is: callers decide."""
+    import httpx
+
+    try:
+        with client.stream(
+            method, url, headers=dict(headers or {}), content=content, timeout=timeout
+        ) as response:
+            body = bytearray()
+            for chunk in response.iter_bytes():
+                body += chunk
+                if len(body) > max_body:
+                    raise SourceUnavailable(
+                        f"answer larger than {max_body} bytes", subject=f"{method} {url}"
+                    )
+            return Reply(response.status_code, bytes(body))
+    except httpx.TimeoutException:
+        raise SourceUnavailable(f"timed out after {timeout:g} s", subject=url) from None
+    except httpx.HTTPError as exc:
+        reason = str(exc) or exc.__class__.__name__
+        raise SourceUnavailable(f"request failed ({reason})", subject=url) from None
+
+
+def get(
+    client: httpx.Client, url: str, *, timeout: float, headers: Mapping[str, str] | None = None
+) -> bytes | None:
+    """GET: the body on 200, None on 404; any other answer is SourceUnavailable."""
+    reply = request(client, "GET", url, timeout=timeout, headers=headers)
+    if reply.status == 200:
+        return reply.body
+    if reply.status == 404:
+        return None
+    raise SourceUnavailable(f"server answered HTTP {reply.status}", subject=url)

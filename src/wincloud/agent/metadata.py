@@ -1,0 +1,60 @@
+"""What the agent knows about its instance, whichever source said it (no pydantic here: the
+agent's start-up time matters), and where a generated password goes."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from wincloud.secret import Secret
+
+
+@dataclass(frozen=True, repr=False)
+class InstanceMetadata:
+    instance_id: str
+    source: str
+    """Registry name of the source that answered (``openstack_http``, ``configdrive``, ...)."""
+    where: str
+    """URL or device it came from."""
+    hostname: str | None = None
+    name: str | None = None
+    public_keys: Mapping[str, str] = field(default_factory=dict)
+    """Key name -> OpenSSH public key line, in the source's order."""
+    admin_pass: Secret | None = None
+    user_data: bytes | None = None
+    vendor_data: Any = None
+    vendor_data2: Any = None
+    network_data: Mapping[str, Any] | None = None
+    """Nova's network_data.json, as served (None when the source gives none)."""
+    meta: Mapping[str, str] = field(default_factory=dict)
+    files: Mapping[str, bytes] = field(default_factory=dict)
+    """Injected files: guest path -> content (config drives only)."""
+    availability_zone: str | None = None
+    project_id: str | None = None
+    launch_index: int | None = None
+    local_ipv4: str | None = None
+
+    def __repr__(self) -> str:  # user data, meta and vendor data may be private
+        return (
+            f"InstanceMetadata(instance_id={self.instance_id!r}, source={self.source!r}, "
+            f"where={self.where!r})"
+        )
+
+    def find_rsa_key(self) -> str | None:
+        """The first ``ssh-rsa`` public key (the one Nova's get-password decrypts with)."""
+        return next((k for k in self.public_keys.values() if k.startswith("ssh-rsa ")), None)
+
+
+class PasswordSink(Protocol):
+    """Where an encrypted generated password is posted (the metadata service's password path)."""
+
+    where: str
+
+    def is_set(self) -> bool:
+        """True when a password was already posted for this instance."""
+        ...
+
+    def post(self, ciphertext: bytes) -> None:
+        """Post the base64 ciphertext; PasswordAlreadySet when the service answers 409."""
+        ...

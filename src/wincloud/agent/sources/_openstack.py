@@ -1,0 +1,127 @@
+"""The OpenStack format, read from any Tree (HTTP service or config drive): the mirror image
+of ``tree/openstack.py``. Pure: everything it knows comes from ``tree.read``."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping
+from typing import Any, Final
+
+from wincloud.agent.metadata import InstanceMetadata
+from wincloud.agent.tree import Tree
+from wincloud.errors import InvalidMetadata
+from wincloud.secret import Secret
+
+log = logging.getLogger(__name__)
+
+LATEST: Final = "latest"
+
+
+def read_json(tree: Tree, path: str) -> Any:
+    """Parsed JSON, or None when the path is absent."""
+    raw = tree.read(path)
+    if raw is None:
+        return None
+    try:
+        return json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise InvalidMetadata(
+            f"not valid JSON ({exc.__class__.__name__})", subject=f"{tree.where}/{path}"
+        ) from None
+
+
+def find_version(tree: Tree) -> str | None:
+    """``latest`` when the tree has it, else the newest dated version that has meta_data.json."""
+    if tree.read(f"openstack/{LATEST}/meta_data.json") is not None:
+        return LATEST
+    dated = sorted((v.rstrip("/") for v in tree.children("openstack")), reverse=True)
+    for version in dated:
+        if version[:1].isdigit() and tree.read(f"openstack/{version}/meta_data.json") is not None:
+            return version
+    return None
+
+
+def _field(doc: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
+    value = doc.get(key)
+    if value is not None and not isinstance(value, kind):
+        raise InvalidMetadata(f"{key} must be a {kind.__name__}", subject=where)
+    return value
+
+
+def _public_keys(doc: Mapping[str, Any], where: str) -> dict[str, str]:
+    keys = _field(doc, "public_keys", dict, where)
+    if keys is not None:
+        if not all(isinstance(v, str) for v in keys.values()):
+            raise InvalidMetadata("public_keys values must be strings", subject=where)
+        return {str(name): value.strip() for name, value in keys.items()}
+    out: dict[str, str] = {}
+    for index, item in enumerate(_field(doc, "keys", list, where) or []):
+        if not isinstance(item, dict) or not isinstance(item.get("data"), str):
+            raise InvalidMetadata(f"keys[{index}].data must be a string", subject=where)
+        if item.get("type", "ssh") == "ssh":
+            out[str(item.get("name", index))] = item["data"].strip()
+    return out
+
+
+def _files(tree: Tree, doc: Mapping[str, Any], where: str) -> dict[str, bytes]:
+    """Injected files; a missing content file is logged and skipped (one bad file must not
+    cost the whole source)."""
+    out: dict[str, bytes] = {}
+    for index, item in enumerate(_field(doc, "files", list, where) or []):
+        if not isinstance(item, dict) or not all(
+            isinstance(item.get(k), str) for k in ("path", "content_path")
+        ):
+            raise InvalidMetadata(f"files[{index}] needs path and content_path", subject=where)
+        content = tree.read("openstack/" + item["content_path"].lstrip("/"))
+        if content is None:
+            log.warning(
+                "injected file missing path=%s content_path=%s where=%s",
+                item["path"],
+                item["content_path"],
+                tree.where,
+            )
+            continue
+        out[item["path"]] = content
+    return out
+
+
+def parse_openstack(tree: Tree, *, source: str) -> InstanceMetadata:
+    """Read the newest OpenStack version the tree offers into InstanceMetadata."""
+    version = find_version(tree)
+    if version is None:
+        raise InvalidMetadata(
+            "no openstack/<version>/meta_data.json", subject=tree.where, hint="is this OpenStack?"
+        )
+    base = f"openstack/{version}"
+    where = f"{tree.where}/{base}/meta_data.json"
+    doc = read_json(tree, f"{base}/meta_data.json")
+    if not isinstance(doc, dict):
+        raise InvalidMetadata("meta_data.json is not a JSON object", subject=where)
+    uuid = _field(doc, "uuid", str, where)
+    if not uuid:
+        raise InvalidMetadata("uuid is missing", subject=where)
+    meta = _field(doc, "meta", dict, where) or {}
+    admin_pass = _field(doc, "admin_pass", str, where)
+    network = read_json(tree, f"{base}/network_data.json")
+    if network is not None and not isinstance(network, dict):
+        raise InvalidMetadata("not a JSON object", subject=f"{tree.where}/{base}/network_data.json")
+    launch_index = _field(doc, "launch_index", int, where)
+    return InstanceMetadata(
+        instance_id=uuid,
+        source=source,
+        where=tree.where,
+        hostname=_field(doc, "hostname", str, where),
+        name=_field(doc, "name", str, where),
+        public_keys=_public_keys(doc, where),
+        admin_pass=Secret(admin_pass) if admin_pass else None,
+        user_data=tree.read(f"{base}/user_data"),
+        vendor_data=read_json(tree, f"{base}/vendor_data.json"),
+        vendor_data2=read_json(tree, f"{base}/vendor_data2.json"),
+        network_data=network or None,
+        meta={str(k): str(v) for k, v in meta.items()},
+        files=_files(tree, doc, where),
+        availability_zone=_field(doc, "availability_zone", str, where),
+        project_id=_field(doc, "project_id", str, where),
+        launch_index=launch_index,
+    )

@@ -1,0 +1,45 @@
+"""The POSIX backend: every capability works under an injected root (``/`` when live), so the
+tests run it for real on a scratch tree."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from wincloud.platform.base import Platform
+from wincloud.platform.posix._root import Root
+from wincloud.platform.posix.clock import PosixClock
+from wincloud.platform.posix.files import PosixFiles
+from wincloud.platform.posix.host import PosixHost
+from wincloud.platform.posix.network import PosixNetwork
+from wincloud.platform.posix.processes import PosixProcesses
+from wincloud.platform.posix.state import PosixState
+from wincloud.platform.posix.users import PosixUsers
+from wincloud.platform.posix.volumes import PosixVolumes
+
+__all__ = [
+    "PosixClock",
+    "PosixFiles",
+    "PosixHost",
+    "PosixNetwork",
+    "PosixProcesses",
+    "PosixState",
+    "PosixUsers",
+    "PosixVolumes",
+    "posix_platform",
+]
+
+
+def posix_platform(root: Path = Path("/")) -> Platform:
+    base = Root(root)
+    processes = PosixProcesses(base)
+    return Platform(
+        name="posix",
+        host=PosixHost(base, processes),
+        users=PosixUsers(base, processes),
+        files=PosixFiles(base),
+        processes=processes,
+        state=PosixState(base),
+        volumes=PosixVolumes(base, processes),
+        network=PosixNetwork(base),
+        clock=PosixClock(base),
+    )

@@ -1,0 +1,152 @@
+"""The root every POSIX capability works under: guest paths -> host paths, atomic writes, and
+the account databases (<root>/etc/passwd and group) read directly, never through NSS, so an
+alternate root answers for itself."""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import os
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+from wincloud.errors import PlatformError
+
+
+@dataclass(frozen=True)
+class Account:
+    name: str
+    uid: int
+    gid: int
+    home: str
+
+
+def os_error(operation: str, exc: OSError, subject: str) -> PlatformError:
+    """Translate an OSError once, at the boundary."""
+    code = exc.errno
+    text = os.strerror(code) if code is not None else exc.__class__.__name__
+    return PlatformError(
+        f"{operation} failed ({text})",
+        operation=operation,
+        os_code=code,
+        detail=text,
+        subject=subject,
+    )
+
+
+class Root:
+    """A directory that stands for ``/`` (``Path('/')`` on a live system)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path.resolve()
+        self.is_live = self.path == Path("/")
+
+    def host(self, guest: str) -> Path:
+        """``/etc/hostname`` -> ``<root>/etc/hostname``; refuses relative paths and '..'."""
+        pure = PurePosixPath(guest)
+        if not pure.is_absolute() or ".." in pure.parts:
+            raise PlatformError("guest paths must be absolute, without '..'", subject=guest)
+        return self.path.joinpath(*pure.parts[1:])
+
+    def guest(self, host: Path) -> str:
+        return "/" + host.relative_to(self.path).as_posix().lstrip("/")
+
+    # -- accounts ---------------------------------------------------------------------------
+
+    def _table(self, name: str) -> list[list[str]]:
+        try:
+            text = self.host(f"/etc/{name}").read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return []
+        except OSError as exc:
+            raise os_error("read", exc, f"/etc/{name}") from None
+        return [line.split(":") for line in text.splitlines() if line and not line.startswith("#")]
+
+    def accounts(self) -> dict[str, Account]:
+        out = {}
+        for row in self._table("passwd"):
+            if len(row) >= 6 and row[2].isdigit() and row[3].isdigit():
+                out[row[0]] = Account(row[0], int(row[2]), int(row[3]), row[5])
+        return out
+
+    def groups(self) -> dict[str, list[str]]:
+        """group name -> member names."""
+        rows = [row for row in self._table("group") if len(row) >= 4]
+        return {row[0]: [m for m in row[3].split(",") if m] for row in rows}
+
+    def shadow_hash(self, name: str) -> str | None:
+        for row in self._table("shadow"):
+            if len(row) >= 2 and row[0] == name:
+                return row[1]
+        return None
+
+    def owner_name(self, uid: int) -> str | None:
+        return next((a.name for a in self.accounts().values() if a.uid == uid), None)
+
+    def ids_of(self, owner: str | None) -> tuple[int, int] | None:
+        if owner is None:
+            return None
+        account = self.accounts().get(owner)
+        if account is None:
+            raise PlatformError("no such user to own a file", operation="chown", subject=owner)
+        return account.uid, account.gid
+
+    # -- writes -----------------------------------------------------------------------------
+
+    def make_dirs(self, host: Path, *, mode: int = 0o755, owner: str | None = None) -> None:
+        """Create ``host`` and missing parents; the last one gets ``mode`` and ``owner``."""
+        ids = self.ids_of(owner)
+        try:
+            host.parent.mkdir(parents=True, exist_ok=True)
+            with contextlib.suppress(FileExistsError):
+                host.mkdir()
+            if not host.is_dir():
+                raise OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+            os.chmod(host, mode)
+            if ids is not None:
+                _chown(host, ids)
+        except OSError as exc:
+            raise os_error("mkdir", exc, self.guest(host)) from None
+
+    def write_atomic(
+        self, host: Path, data: bytes, *, mode: int = 0o644, owner: str | None = None
+    ) -> None:
+        """Write a temporary file beside ``host``, fsync, rename over it, fsync the directory:
+        a crash leaves the old content or the new, never a mix."""
+        ids = self.ids_of(owner)
+        try:
+            host.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=host.parent, prefix=f".{host.name}.")
+        except OSError as exc:
+            raise os_error("write", exc, self.guest(host)) from None
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.chmod(tmp, mode)
+                if ids is not None:
+                    _chown(Path(tmp), ids)
+                os.fsync(out.fileno())
+            os.replace(tmp, host)
+            _fsync_dir(host.parent)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            raise os_error("write", exc, self.guest(host)) from None
+
+
+def _chown(path: Path, ids: tuple[int, int]) -> None:
+    if sys.platform != "win32":
+        os.chown(path, *ids, follow_symlinks=False)
+
+
+def _fsync_dir(path: Path) -> None:
+    if sys.platform == "win32":  # pragma: no cover - directories cannot be opened there
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,97 @@
+"""PosixUsers: the shadow suite's tools (useradd, groupadd, usermod, chpasswd), with ``--root``
+when working on an alternate root. Reads come from <root>/etc/{passwd,group,shadow} directly."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Final
+
+from wincloud.errors import PlatformError
+from wincloud.platform.base import Completed, Processes
+from wincloud.platform.posix._root import Root
+from wincloud.platform.validate import check_password, check_username
+from wincloud.secret import Secret
+
+log = logging.getLogger(__name__)
+
+TIMEOUT: Final = 60.0
+ADMIN_GROUP_CANDIDATES: Final = ("sudo", "wheel", "admin")
+HASH_METHOD: Final = "SHA512"  # chpasswd -c: every libcrypt has it, and it bypasses PAM
+
+
+class PosixUsers:
+    def __init__(self, root: Root, processes: Processes) -> None:
+        self.root = root
+        self.processes = processes
+
+    def _tool(self, argv: Sequence[str], *, stdin: bytes | None = None) -> Completed:
+        tool = argv[0]
+        full = [tool] if self.root.is_live else [tool, "--root", str(self.root.path)]
+        done = self.processes.run([*full, *argv[1:]], timeout=TIMEOUT, stdin=stdin)
+        if done.exit_code != 0:
+            detail = done.stderr.decode("utf-8", "replace").strip()[:300]
+            raise PlatformError(
+                f"{tool} failed with exit status {done.exit_code}",
+                operation=tool,
+                os_code=done.exit_code,
+                detail=detail,
+                subject=argv[-1] if stdin is None else tool,
+            )
+        return done
+
+    def exists(self, name: str) -> bool:
+        return name in self.root.accounts()
+
+    def _ensure_group(self, group: str) -> None:
+        if group not in self.root.groups():
+            self._tool(["groupadd", check_username(group)])
+            log.info("group created name=%s", group)
+
+    def ensure(self, name: str, *, groups: Sequence[str] = ()) -> bool:
+        check_username(name)
+        created = not self.exists(name)
+        if created:
+            shell = "/bin/bash" if self.root.host("/bin/bash").exists() else "/bin/sh"
+            self._tool(["useradd", "--create-home", "--shell", shell, name])
+            log.info("user created name=%s", name)
+        missing = [g for g in groups if name not in self.root.groups().get(g, [])]
+        for group in missing:
+            self._ensure_group(group)
+        if missing:
+            self._tool(["usermod", "--append", "--groups", ",".join(missing), name])
+            log.info("user added to groups name=%s groups=%s", name, ",".join(missing))
+        return created
+
+    def groups_of(self, name: str) -> list[str]:
+        if not self.exists(name):
+            raise PlatformError("no such user", operation="user", subject=name)
+        return sorted(g for g, members in self.root.groups().items() if name in members)
+
+    def admin_groups(self) -> list[str]:
+        present = self.root.groups()
+        return [next((g for g in ADMIN_GROUP_CANDIDATES if g in present), "sudo")]
+
+    def set_password(self, name: str, password: Secret) -> None:
+        value = check_password(name, password)
+        if not self.exists(name):
+            raise PlatformError("no such user", operation="set_password", subject=name)
+        line = f"{name}:{value}\n".encode()
+        self._tool(["chpasswd", "--crypt-method", HASH_METHOD], stdin=line)
+
+    def has_password(self, name: str) -> bool:
+        if not self.exists(name):
+            raise PlatformError("no such user", operation="user", subject=name)
+        hashed = self.root.shadow_hash(name)
+        return bool(hashed) and hashed is not None and hashed[0] not in "!*"
+
+    def set_authorized_keys(self, name: str, keys: Sequence[str]) -> str:
+        account = self.root.accounts().get(name)
+        if account is None:
+            raise PlatformError("no such user", operation="authorized_keys", subject=name)
+        ssh_dir = self.root.host(account.home.rstrip("/") + "/.ssh")
+        self.root.make_dirs(ssh_dir, mode=0o700, owner=name)
+        path = ssh_dir / "authorized_keys"
+        text = "".join(key.strip() + "\n" for key in keys)
+        self.root.write_atomic(path, text.encode(), mode=0o600, owner=name)
+        return self.root.guest(path)

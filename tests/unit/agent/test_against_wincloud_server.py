@@ -1,0 +1,70 @@
+"""The agent's HTTP sources against wincloud's own metadata service (real server, SQLite)."""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+
+from wincloud.agent.config import AgentConfig
+from wincloud.agent.run import Agent, ExitStatus
+from wincloud.agent.sources.ec2 import Ec2Source
+from wincloud.agent.sources.openstack_http import OpenStackHttpSource
+from wincloud.secret import Secret
+
+from .conftest import with_section
+
+server_harness = pytest.importorskip("tests.server_harness")
+store = pytest.importorskip("wincloud.store")
+
+
+@pytest.fixture(scope="module")
+def rsa_key():
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+@pytest.fixture
+def served(tmp_path, make_instance, rsa_key):
+    public = rsa_key.public_key().public_bytes(
+        serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
+    )
+    repo = store.open_repo(f"sqlite:///{tmp_path / 'md.db'}")
+    instance = repo.add(
+        make_instance(fixed_ips=["127.0.0.1"], public_keys={"k": public.decode()})
+    ).instance
+    try:
+        with server_harness.running_server(repo) as running:
+            yield running.url, repo, instance
+    finally:
+        repo.close()
+
+
+def test_openstack_http_reads_our_server(make_deps, served):
+    url, _, instance = served
+    md = OpenStackHttpSource(
+        make_deps(with_section(AgentConfig(), "openstack_http", url=url))
+    ).load()
+    assert (md.instance_id, md.hostname) == (instance.uuid, instance.hostname)
+    assert md.network_data == instance.network_data.render()
+
+
+def test_ec2_reads_our_server_with_a_token(make_deps, served):
+    url, _, instance = served
+    md = Ec2Source(make_deps(with_section(AgentConfig(), "ec2", url=url))).load()
+    assert md.instance_id == instance.ec2_id
+
+
+def test_generated_password_lands_in_the_store(platform, served, rsa_key):
+    url, repo, instance = served
+    config = AgentConfig(sources=["openstack_http"])
+    config = dataclasses.replace(
+        config, openstack_http=dataclasses.replace(config.openstack_http, url=url)
+    )
+    report = Agent(config, platform).run()
+    assert report.status is ExitStatus.OK, report
+    sealed = repo.get_password(instance.uuid)
+    plain = rsa_key.decrypt(base64.b64decode(sealed), padding.PKCS1v15()).decode()
+    assert platform.users.users["admin"].password == Secret(plain)

@@ -1,0 +1,56 @@
+import httpx
+import pytest
+
+from wincloud.agent import http
+from wincloud.errors import SourceUnavailable
+
+from .mdserver import closed_port, serve
+
+
+def client_answering(handler):
+    return http.create_client(transport=httpx.MockTransport(handler))
+
+
+def test_get_returns_body_on_200_and_none_on_404():
+    client = client_answering(
+        lambda r: httpx.Response(200 if r.url.path == "/a" else 404, content=b"A")
+    )
+    assert http.get(client, "http://md/a", timeout=1) == b"A"
+    assert http.get(client, "http://md/b", timeout=1) is None
+
+
+@pytest.mark.parametrize("status", [401, 500, 503])
+def test_other_statuses_are_unavailable_naming_the_url(status):
+    client = client_answering(lambda r: httpx.Response(status))
+    with pytest.raises(SourceUnavailable) as info:
+        http.get(client, "http://md/x", timeout=1)
+    assert str(status) in str(info.value) and "http://md/x" in str(info.value)
+
+
+def test_transport_errors_are_translated():
+    def handler(request):
+        raise httpx.ConnectError("refused", request=request)
+
+    with pytest.raises(SourceUnavailable, match="refused"):
+        http.get(client_answering(handler), "http://md/x", timeout=1)
+
+
+def test_oversized_answers_are_refused():
+    client = client_answering(lambda r: httpx.Response(200, content=b"x" * 11))
+    with pytest.raises(SourceUnavailable, match="larger"):
+        http.request(client, "GET", "http://md/x", timeout=1, max_body=10)
+
+
+def test_proxies_from_the_environment_are_ignored(monkeypatch):
+    with closed_port() as dead_proxy, serve({"x": b"direct"}) as running:
+        monkeypatch.setenv("HTTP_PROXY", dead_proxy)
+        monkeypatch.setenv("ALL_PROXY", dead_proxy)
+        with http.create_client() as client:
+            assert http.get(client, f"{running.url}/x", timeout=5) == b"direct"
+
+
+def test_requests_say_who_we_are():
+    seen = []
+    client = client_answering(lambda r: seen.append(r.headers["user-agent"]) or httpx.Response(200))
+    http.get(client, "http://md/", timeout=1)
+    assert seen[0].startswith("wincloud-agent/")
