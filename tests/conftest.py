@@ -104,3 +104,12 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Any) -> Iterator[str]:
 
     with fresh_database(PG_URL) as url:
         yield url
+
+
+@pytest.fixture
+def repo(db_url: str) -> Iterator[Any]:
+    """An opened (migrated) store on ``db_url``, closed after the test."""
+    from wincloud.store import open_repo
+
+    with open_repo(db_url) as opened:
+        yield opened

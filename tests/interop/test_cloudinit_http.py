@@ -9,16 +9,8 @@ import pytest
 from tests.interop.cloudinit import requires_cloudinit, run_probe
 from tests.server_harness import running_server
 from wincloud.server.settings import ServerSettings, TokenMode
-from wincloud.store import open_repo
 
 pytestmark = [pytest.mark.interop, requires_cloudinit]
-
-
-@pytest.fixture
-def repo(db_url):
-    repo = open_repo(db_url)
-    yield repo
-    repo.close()
 
 
 @pytest.fixture

@@ -4,14 +4,6 @@ import pytest
 
 from tests.server_harness import running_server
 from wincloud.server.settings import ServerSettings
-from wincloud.store import open_repo
-
-
-@pytest.fixture
-def repo(db_url):
-    repo = open_repo(db_url)
-    yield repo
-    repo.close()
 
 
 @pytest.fixture

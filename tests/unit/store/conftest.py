@@ -1,21 +1,14 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from wincloud.model import Instance
-from wincloud.store import SqlInstanceRepo, open_repo
 
 _hosts = itertools.count(10)
-
-
-@pytest.fixture
-def repo(db_url: str) -> Iterator[SqlInstanceRepo]:
-    with open_repo(db_url) as opened:
-        yield opened
 
 
 @pytest.fixture
