@@ -22,6 +22,7 @@ from wincloud.store.engine import (
     create_store_engine,
     translate_errors,
 )
+from wincloud.store.hotpath import CompiledRead
 from wincloud.store.migrate import check_at_head, upgrade_to_head
 from wincloud.store.repo import InstanceRef, StoredInstance, address_key, canonical_uuid
 from wincloud.store.tables import addresses, instances, passwords
@@ -82,6 +83,8 @@ class SqlInstanceRepo:
         self._reader = reader if reader is not None else engine
         self._url = url
         self._clock = clock
+        self._by_address = CompiledRead(self._reader, _REF_BY_ADDRESS, url, "look up an address")
+        self._by_id = CompiledRead(self._reader, _REF_BY_ID, url, "look up an instance")
 
     @property
     def url(self) -> str:
@@ -123,21 +126,15 @@ class SqlInstanceRepo:
     # -- reads ------------------------------------------------------------------------
 
     def ref_by_address(self, ip: IPv4Address | IPv6Address) -> InstanceRef | None:
-        params = {"address": address_key(ip)}
-        row = self._read(
-            "look up an address", lambda conn: conn.execute(_REF_BY_ADDRESS, params).first()
-        )
-        return InstanceRef(row.uuid, row.revision) if row is not None else None
+        row = self._by_address.first({"address": address_key(ip)})
+        return InstanceRef(row[0], row[1]) if row is not None else None
 
     def ref_by_id(self, instance_id: str) -> InstanceRef | None:
         wanted = canonical_uuid(instance_id)
         if wanted is None:
             return None
-        params = {"uuid": wanted}
-        row = self._read(
-            "look up an instance", lambda conn: conn.execute(_REF_BY_ID, params).first()
-        )
-        return InstanceRef(row.uuid, row.revision) if row is not None else None
+        row = self._by_id.first({"uuid": wanted})
+        return InstanceRef(row[0], row[1]) if row is not None else None
 
     def resolve(self, instance_id: str) -> str | None:
         """The uuid of the instance with this uuid or (unique) name; None if there is none."""
