@@ -38,7 +38,8 @@ def _utcnow() -> datetime:
 
 
 def _record_json(instance: Instance) -> str:
-    return json.dumps(instance.to_document(reveal=True), separators=(",", ":"), sort_keys=True)
+    # No sort_keys: key order is data (public_keys[0] is the key guests encrypt with).
+    return json.dumps(instance.to_document(reveal=True), separators=(",", ":"))
 
 
 def _address_keys(instance: Instance) -> list[str]:

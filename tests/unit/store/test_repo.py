@@ -265,3 +265,16 @@ def test_concurrent_adds_of_one_address_store_exactly_one(repo, new_instance):
     assert sorted(outcomes) == ["added"] + ["rejected"] * 5
     assert _count(repo, instances) == 1
     assert _count(repo, addresses) == 1
+
+
+def test_key_order_survives_the_store(repo, new_instance):
+    """public_keys order is data: key 0 is the one guests encrypt their password with."""
+    from tests.conftest import ED25519_KEY, RSA_KEY
+
+    inst = new_instance(
+        public_keys={"zeta": RSA_KEY, "alpha": ED25519_KEY}, meta={"z": "1", "a": "2"}
+    )
+    repo.add(inst)
+    stored = repo.get(inst.uuid).instance
+    assert list(stored.public_keys) == ["zeta", "alpha"]
+    assert list(stored.meta) == ["z", "a"]
