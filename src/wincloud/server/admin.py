@@ -118,6 +118,19 @@ def create_admin_app(md: MetadataApp) -> Starlette:
         encoded = base64.b64encode(stored).decode() if stored is not None else None
         return JSONResponse({"uuid": ident, "password_base64": encoded})
 
+    async def get_activation(request: Request) -> Response:
+        ident = request.path_params["ident"]
+        stored = await run_in_threadpool(repo.get, ident)
+        if stored is None:
+            raise NotFound("no such instance", subject=ident)
+        found = await run_in_threadpool(repo.reports.get, stored.instance.uuid, "activation")
+        if found is None:
+            return JSONResponse({"uuid": stored.instance.uuid, "report": None})
+        body, received = found
+        return JSONResponse(
+            {"uuid": stored.instance.uuid, "report": body, "received_at": received.isoformat()}
+        )
+
     async def healthz(request: Request) -> Response:
         try:
             await run_in_threadpool(repo.ref_by_id, "00000000-0000-0000-0000-000000000000")
@@ -137,5 +150,6 @@ def create_admin_app(md: MetadataApp) -> Starlette:
         Route("/v1/instances/{ident}", authorized(put_instance), methods=["PUT"]),
         Route("/v1/instances/{ident}", authorized(delete_instance), methods=["DELETE"]),
         Route("/v1/instances/{ident}/password", authorized(get_password), methods=["GET"]),
+        Route("/v1/instances/{ident}/activation", authorized(get_activation), methods=["GET"]),
     ]
     return Starlette(routes=routes)

@@ -22,6 +22,7 @@ from wincloud.server.cache import Rendered, TreeCache
 from wincloud.server.identify import Refusal, identify
 from wincloud.server.metrics import Metrics
 from wincloud.server.password import handle_password
+from wincloud.server.reports import SCHEMAS, handle_report
 from wincloud.server.settings import MAX_TOKEN_TTL, ServerSettings, TokenMode
 from wincloud.store import InstanceRepo
 from wincloud.tree.versions import PASSWORD_SINCE, since
@@ -36,6 +37,13 @@ def normalize_path(raw: str) -> str:
     """``/openstack//latest/`` -> ``openstack/latest``; the EC2 root is ``""``."""
     path = posixpath.normpath("/" + raw)
     return path.strip("/")
+
+
+def _report_kind(path: str) -> tuple[str, str] | None:
+    """``openstack/<version>/wincloud/<kind>`` -> (version, kind) for known report kinds."""
+    parts = path.split("/")
+    is_report = len(parts) == 4 and parts[0] == "openstack" and parts[2] == "wincloud"
+    return (parts[1], parts[3]) if is_report and parts[3] in SCHEMAS else None
 
 
 def _content_type(path: str) -> str:
@@ -91,6 +99,9 @@ class MetadataApp:
         uuid = rendered.instance.uuid
         if path == TOKEN_PATH:
             return self._issue_token(request, headers, uuid), uuid
+        report = _report_kind(path)
+        if report is not None and f"openstack/{report[0]}" in rendered.files:
+            return await handle_report(self, request, uuid, report[1]), uuid
         version_dir, _, leaf = path.rpartition("/")
         if leaf == "password" and version_dir.startswith("openstack/"):
             version = version_dir.removeprefix("openstack/")

@@ -19,7 +19,7 @@ def _text(status: int, body: bytes | str = b"") -> Response:
     return Response(body, status_code=status, media_type="text/plain")
 
 
-async def _read_bounded(request: Request, limit: int) -> bytes | None:
+async def read_bounded(request: Request, limit: int) -> bytes | None:
     """The body, or None as soon as it is longer than ``limit`` (never buffered past it)."""
     declared = request.headers.get("content-length")
     if declared is not None and (not declared.isdigit() or int(declared) > limit):
@@ -38,7 +38,7 @@ async def handle_password(app: MetadataApp, request: Request, uuid: str) -> Resp
         return _text(200, stored or b"")
     if request.method != "POST":
         return _text(400, "only GET and POST are allowed on password")
-    body = await _read_bounded(request, app.settings.max_password_size)
+    body = await read_bounded(request, app.settings.max_password_size)
     if body is None:
         app.metrics.passwords.labels("too-large").inc()
         return _text(400, f"password longer than {app.settings.max_password_size} bytes")

@@ -16,9 +16,12 @@ import uuid as uuidlib
 from dataclasses import dataclass
 from datetime import datetime
 from ipaddress import IPv4Address, IPv6Address
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from wincloud.model import Instance
+
+if TYPE_CHECKING:
+    from wincloud.store.reports import ReportStore
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,11 @@ class InstanceRepo(Protocol):
         ...
 
     def get_password(self, instance_id: str) -> bytes | None: ...
+
+    @property
+    def reports(self) -> ReportStore:
+        """Guest reports (``store(id, kind, body)``, ``get(id, kind)``)."""
+        ...
 
     def close(self) -> None: ...
 

@@ -25,6 +25,7 @@ from wincloud.store.engine import (
 from wincloud.store.hotpath import CompiledRead
 from wincloud.store.migrate import check_at_head, upgrade_to_head
 from wincloud.store.repo import InstanceRef, StoredInstance, address_key, canonical_uuid
+from wincloud.store.reports import ReportStore
 from wincloud.store.tables import addresses, instances, passwords
 from wincloud.store.urls import display_url
 
@@ -84,6 +85,7 @@ class SqlInstanceRepo:
         self._reader = reader if reader is not None else engine
         self._url = url
         self._clock = clock
+        self.reports = ReportStore(engine, url, clock)
         self._by_address = CompiledRead(self._reader, _REF_BY_ADDRESS, url, "look up an address")
         self._by_id = CompiledRead(self._reader, _REF_BY_ID, url, "look up an instance")
 

@@ -87,3 +87,19 @@ passwords: Final = sa.Table(
     sa.Column("ciphertext", sa.LargeBinary(), nullable=False),
     sa.Column("set_at", UtcDateTime(), nullable=False),
 )
+
+# What a guest reported about itself (e.g. kind "activation": its Windows licensing state), the
+# last report of each kind per instance. ``body`` is the guest's JSON, stored as data.
+reports: Final = sa.Table(
+    "reports",
+    metadata,
+    sa.Column(
+        "instance_uuid",
+        sa.String(36),
+        sa.ForeignKey("instances.uuid", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("kind", sa.String(32), primary_key=True),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("received_at", UtcDateTime(), nullable=False),
+)
