@@ -5,6 +5,8 @@ themselves. Every implementation (``fake/``, ``posix/``, ``windows/``) passes th
 suites in ``tests/unit/platform/``. Paths given to a capability are *guest* paths (``/etc/x`` on
 POSIX, ``C:\\x`` on Windows); an implementation may map them under an alternate root.
 
+Value types live in ``values.py`` and are re-exported here.
+
 Errors: OS failures are ``PlatformError`` (``operation``, ``os_code``, ``detail``); something a
 backend cannot do at all is ``NotSupported``. Absent things are ``None`` or ``False``.
 """
@@ -16,74 +18,83 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+from wincloud.platform.values import (
+    Adapter,
+    BondMode,
+    Completed,
+    FileInfo,
+    Growable,
+    InterfacePlan,
+    LicenseState,
+    LicenseStatus,
+    LinkKind,
+    NetworkPlan,
+    PageFile,
+    RdpSettings,
+    RoutePlan,
+    SanPolicy,
+    ScriptKind,
+    WindowsProduct,
+    WinRMListener,
+)
 from wincloud.secret import Secret
 
-# -- value types ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Completed:
-    """A finished command: exit code and captured output (never contains what was on stdin)."""
-
-    argv: tuple[str, ...]
-    exit_code: int
-    stdout: bytes = b""
-    stderr: bytes = b""
-
-
-@dataclass(frozen=True)
-class FileInfo:
-    mode: int
-    """Permission bits (``0o600``)."""
-    owner: str | None
-    """User name, or None when the owner has no name (or the platform has no owners)."""
-    size: int
-    is_dir: bool = False
-
-
-@dataclass(frozen=True)
-class Adapter:
-    name: str
-    mac: str | None
-
-
-@dataclass(frozen=True)
-class RoutePlan:
-    destination: str
-    """CIDR, ``0.0.0.0/0`` for the default route."""
-    gateway: str
-
-
-@dataclass(frozen=True)
-class InterfacePlan:
-    """How one adapter, matched by MAC address, should be configured."""
-
-    mac: str
-    addresses: tuple[str, ...] = ()
-    """Static addresses in CIDR form."""
-    routes: tuple[RoutePlan, ...] = ()
-    dhcp4: bool = False
-    dhcp6: bool = False
-    mtu: int | None = None
-
-
-@dataclass(frozen=True)
-class NetworkPlan:
-    interfaces: tuple[InterfacePlan, ...] = ()
-    dns_servers: tuple[str, ...] = ()
-    dns_search: tuple[str, ...] = ()
-
+__all__ = [
+    "Adapter",
+    "BondMode",
+    "Certificates",
+    "Clock",
+    "Completed",
+    "FileInfo",
+    "Files",
+    "Growable",
+    "Host",
+    "InterfacePlan",
+    "LicenseState",
+    "LicenseStatus",
+    "Licensing",
+    "LinkKind",
+    "Network",
+    "NetworkPlan",
+    "PageFile",
+    "Platform",
+    "Processes",
+    "RdpSettings",
+    "RemoteAccess",
+    "RoutePlan",
+    "SanPolicy",
+    "ScriptKind",
+    "State",
+    "SystemSettings",
+    "Users",
+    "Volumes",
+    "WinRMListener",
+    "WindowsProduct",
+]
 
 # -- capabilities --------------------------------------------------------------------------
 
 
 class Host(Protocol):
     def hostname(self) -> str:
-        """The configured host name ("" when none is configured)."""
+        """The configured host name ("" when none is configured). Windows: the name in
+        effect after the next boot (a rename still pending counts), so a plugin that set it
+        sees it set."""
         ...
 
-    def set_hostname(self, name: str) -> bool:
-        """Configure ``name``; True when it takes effect only after a reboot."""
+    def set_hostname(self, name: str, *, domain: str = "") -> bool:
+        """Configure ``name`` (one label, or a whole FQDN where the OS keeps one) and the
+        host's DNS ``domain`` ("" leaves none). POSIX: ``/etc/hostname`` holds ``name`` and
+        ``/etc/hosts`` maps ``name.domain name``; Windows: the computer name (the OS derives
+        the NetBIOS name from it) and the primary DNS suffix. True when it takes effect only
+        after a reboot (False when nothing changed). The caller decides the name (the
+        hostname plugin cuts it for NetBIOS); a backend only refuses what its OS refuses."""
+        ...
+
+    def domain(self) -> str:
+        """The configured DNS domain ("" when none): POSIX, the part after the first dot of
+        the first name on the ``127.0.1.1`` line of /etc/hosts; Windows, the primary DNS
+        suffix in effect after the next boot."""
         ...
 
     def reboot(self, reason: str) -> None:
@@ -115,6 +126,27 @@ class Users(Protocol):
 
     def set_authorized_keys(self, name: str, keys: Sequence[str]) -> str:
         """Make ``keys`` the user's SSH authorized keys; returns the guest path written."""
+        ...
+
+    def ensure_group(self, name: str) -> bool:
+        """Create the local group if missing; True when it was created now."""
+        ...
+
+    def expire_password(self, name: str) -> None:
+        """The user must change the password at the next logon (POSIX: ``chage -d 0``;
+        Windows: the account's PasswordExpired flag)."""
+        ...
+
+    def set_password_hash(self, name: str, hashed: Secret) -> None:
+        """Set an already hashed password (crypt(3) format, ``$6$...``). NotSupported on
+        Windows, which takes no foreign hashes."""
+        ...
+
+    def set_admin_authorized_keys(self, keys: Sequence[str]) -> str:
+        """Windows OpenSSH: make ``keys`` the content of
+        ``%ProgramData%\\ssh\\administrators_authorized_keys`` (the file sshd reads for
+        every member of Administrators), readable only by Administrators and SYSTEM; returns
+        the guest path written. NotSupported on POSIX."""
         ...
 
 
@@ -153,9 +185,13 @@ class Processes(Protocol):
         timeout (the whole process group is killed) raises PlatformError."""
         ...
 
-    def run_script(self, script: bytes, *, name: str, timeout: float) -> Completed:
-        """Run a script the way this OS runs one of its kind (by ``#!`` line on POSIX, by the
-        extension of ``name`` on Windows)."""
+    def run_script(
+        self, script: bytes, *, name: str, timeout: float, kind: ScriptKind = "shebang"
+    ) -> Completed:
+        """Run a script as ``kind`` says (the caller decides the kind; ``name`` is a file name
+        for logs and temporary files, its extension matching the kind). A kind the OS cannot
+        run (PowerShell or cmd on POSIX) raises NotSupported; a ``shebang`` script without a
+        ``#!`` line raises PlatformError."""
         ...
 
 
@@ -178,6 +214,15 @@ class Volumes(Protocol):
 
     def labels(self) -> dict[str, Path]:
         """Every labelled volume: label -> device (or mounted directory)."""
+        ...
+
+    def growable(self) -> list[Growable]:
+        """Volumes that could grow into unallocated space after their partition (e.g. after
+        the cloud grew the disk). NotSupported where the backend cannot resize."""
+        ...
+
+    def extend(self, volume: str) -> int:
+        """Grow ``volume`` (a ``Growable.volume``) to its maximum; returns the new size."""
         ...
 
 
@@ -203,6 +248,102 @@ class Clock(Protocol):
     def set_ntp_servers(self, servers: Sequence[str]) -> bool: ...
 
 
+class Licensing(Protocol):
+    """Windows licensing (SoftwareLicensingService / SoftwareLicensingProduct). NotSupported
+    on POSIX."""
+
+    def product(self) -> WindowsProduct: ...
+
+    def status(self) -> LicenseStatus:
+        """The Windows product's license, as the licensing service reports it now."""
+        ...
+
+    def install_key(self, key: Secret) -> None:
+        """Install a product key (``slmgr /ipk``); PlatformError (``os_code`` = the HRESULT)
+        when refused."""
+        ...
+
+    def set_kms_host(self, host: str) -> None:
+        """Set the KMS host (``host`` or ``host:port``; ``slmgr /skms``); "" clears it, so
+        the KMS is found through DNS SRV records again."""
+        ...
+
+    def activate(self) -> None:
+        """Activate now (``slmgr /ato``); PlatformError (``os_code`` = the HRESULT, e.g.
+        0xC004F074 when no KMS answered) when activation fails."""
+        ...
+
+
+class Certificates(Protocol):
+    """The machine's certificate stores (Windows: LocalMachine). NotSupported on POSIX."""
+
+    def has(self, thumbprint: str) -> bool:
+        """True when LocalMachine\\My holds a certificate with this SHA-1 thumbprint and its
+        private key."""
+        ...
+
+    def import_pfx(self, pfx: bytes, password: Secret) -> str:
+        """Import a PKCS#12 (certificate and private key) into LocalMachine\\My; returns the
+        certificate's SHA-1 thumbprint (uppercase hex). Importing it again is harmless."""
+        ...
+
+    def trust(self, certificate_der: bytes, *, store: Literal["Root", "TrustedPeople"]) -> str:
+        """Add a certificate (no key) to LocalMachine\\<store>; returns its thumbprint."""
+        ...
+
+
+class RemoteAccess(Protocol):
+    """Remote Desktop and WinRM. NotSupported on POSIX."""
+
+    def rdp(self) -> RdpSettings: ...
+
+    def set_rdp(self, settings: RdpSettings) -> bool:
+        """Apply the settings (the listener's port, NLA, connections allowed) and open the
+        firewall for the port when enabled; True when something changed. A new port takes
+        effect when the Remote Desktop service restarts (the backend restarts it)."""
+        ...
+
+    def winrm_listeners(self) -> list[WinRMListener]: ...
+
+    def set_winrm_https_listener(self, *, port: int, thumbprint: str) -> bool:
+        """Make sure an HTTPS listener on every address uses this port and certificate
+        (replacing another HTTPS listener), the WinRM service runs and starts automatically,
+        and the firewall allows the port. True when something changed."""
+        ...
+
+    def map_winrm_certificate(
+        self, *, subject: str, issuer_thumbprint: str, username: str, password: Secret
+    ) -> bool:
+        """Map client certificates whose subject (a UPN, ``admin@localhost``) is ``subject``
+        and whose issuer has ``issuer_thumbprint`` to the local ``username`` (WinRM stores
+        the credentials), and enable certificate authentication. True when it changed."""
+        ...
+
+
+class SystemSettings(Protocol):
+    """Machine-wide Windows settings. NotSupported on POSIX."""
+
+    def set_display_idle_timeout(self, seconds: int) -> bool:
+        """Turn the display off after ``seconds`` idle (0: never), on AC and DC power, in
+        the active power plan; True when it changed."""
+        ...
+
+    def page_files(self) -> list[PageFile] | None:
+        """The configured page files; None when the system manages them automatically."""
+        ...
+
+    def set_page_files(self, files: Sequence[PageFile] | None) -> bool:
+        """Configure page files (None: automatic management for all drives). True when it
+        changed; a change takes effect after a reboot."""
+        ...
+
+    def san_policy(self) -> SanPolicy: ...
+
+    def set_san_policy(self, policy: SanPolicy) -> bool:
+        """True when it changed."""
+        ...
+
+
 # -- the bundle ----------------------------------------------------------------------------
 
 
@@ -211,6 +352,8 @@ class Platform:
     """Every capability a plugin or a source may use."""
 
     name: Literal["posix", "windows", "fake"]
+    family: Literal["posix", "windows"]
+    """The OS the plugins decide for (a fake mimics one of them)."""
     host: Host
     users: Users
     files: Files
@@ -219,3 +362,7 @@ class Platform:
     volumes: Volumes
     network: Network
     clock: Clock
+    licensing: Licensing
+    certificates: Certificates
+    remote_access: RemoteAccess
+    settings: SystemSettings

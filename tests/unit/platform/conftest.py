@@ -70,6 +70,23 @@ class Rig:
         folder.mkdir(parents=True)
         (folder / "address").write_text(mac + "\n")
 
+    def _shadow(self, user: str) -> list[str]:
+        assert self.root is not None
+        for line in (self.root / "etc/shadow").read_text().splitlines():
+            if line.split(":")[0] == user:
+                return line.split(":")
+        raise AssertionError(f"no shadow line for {user}")
+
+    def password_expired(self, user: str) -> bool:
+        if self.root is None:
+            return self.platform.users.users[user].password_expired  # type: ignore[attr-defined]
+        return self._shadow(user)[2] == "0"
+
+    def stored_hash(self, user: str) -> str:
+        if self.root is None:
+            return self.platform.users.users[user].password_hash.reveal()  # type: ignore[attr-defined]
+        return self._shadow(user)[1]
+
     def password_is(self, user: str, password: str) -> bool:
         if self.root is None:
             stored = self.platform.users.users[user].password  # type: ignore[attr-defined]

@@ -20,3 +20,14 @@ def test_invalid_hostname_is_refused(rig, bad):
 
 def test_reboot_returns_to_the_caller(rig):
     rig.platform.host.reboot("test")
+
+
+def test_domain_reads_back_and_is_empty_at_first(rig):
+    assert rig.platform.host.domain() == ""
+    rig.platform.host.set_hostname("web-01", domain="example.org")
+    assert (rig.platform.host.hostname(), rig.platform.host.domain()) == ("web-01", "example.org")
+
+
+def test_an_invalid_domain_is_refused(rig):
+    with pytest.raises(PlatformError):
+        rig.platform.host.set_hostname("web-01", domain="bad_domain")

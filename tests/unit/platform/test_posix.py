@@ -167,3 +167,35 @@ def test_blkid_is_not_asked_on_an_alternate_root(root):
     processes = FakeProcesses()
     assert PosixVolumes(Root(root), processes).find_labelled("config-2") is None
     assert processes.ran == []
+
+
+def test_a_domain_goes_to_etc_hosts_only(root):
+    platform = posix_platform(root)
+    platform.host.set_hostname("web-01", domain="example.org")
+    assert (root / "etc/hostname").read_text() == "web-01\n"
+    assert (root / "etc/hosts").read_text() == (
+        "127.0.0.1\tlocalhost\n127.0.1.1\tweb-01.example.org web-01\n"
+    )
+    assert platform.host.domain() == "example.org"
+
+
+def test_ntp_servers_go_to_chrony_when_it_is_installed(root):
+    (root / "etc/chrony").mkdir()
+    clock = posix_platform(root).clock
+    assert clock.set_ntp_servers(["10.0.0.1", "ntp.example.org"]) is True
+    assert (root / "etc/chrony/sources.d/wincloud.sources").read_text() == (
+        "# written by wincloud\nserver 10.0.0.1 iburst\nserver ntp.example.org iburst\n"
+    )
+    assert clock.set_ntp_servers(["10.0.0.1", "ntp.example.org"]) is False
+
+
+def test_stale_netdev_files_of_ours_are_removed_too(root):
+    from wincloud.platform.values import InterfacePlan as Plan
+
+    platform = posix_platform(root)
+    mac = "fa:16:3e:00:00:05"
+    vlan = Plan(mac="", kind="vlan", name="vlan7", link=mac, vlan_id=7)
+    platform.network.apply(NetworkPlan(interfaces=(Plan(mac=mac), vlan)))
+    assert (root / "etc/systemd/network/10-wincloud-vlan7.netdev").exists()
+    platform.network.apply(NetworkPlan(interfaces=(Plan(mac=mac),)))
+    assert os.listdir(root / "etc/systemd/network") == ["10-wincloud-fa163e000005.network"]

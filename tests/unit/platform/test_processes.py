@@ -1,6 +1,6 @@
 import pytest
 
-from wincloud.errors import PlatformError
+from wincloud.errors import NotSupported, PlatformError
 
 
 def test_exit_status_and_output_are_reported(rig):
@@ -38,3 +38,9 @@ def test_script_without_shebang_is_refused(rig):
 def test_script_timeout_raises(rig):
     with pytest.raises(PlatformError, match="timed out"):
         rig.platform.processes.run_script(b"#!/bin/sh\nsleep 5\n", name="slow", timeout=0.3)
+
+
+@pytest.mark.parametrize("kind", ["powershell", "powershell_sysnative", "powershell_x86", "cmd"])
+def test_windows_script_kinds_are_not_supported(rig, kind):
+    with pytest.raises(NotSupported):
+        rig.platform.processes.run_script(b"echo hi\n", name="x.ps1", timeout=10, kind=kind)

@@ -1,6 +1,6 @@
 import pytest
 
-from wincloud.errors import PlatformError
+from wincloud.errors import NotSupported, PlatformError
 from wincloud.secret import Secret
 
 KEYS = ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIA one", "ssh-rsa AAAAB3NzaC1yc2E two"]
@@ -70,3 +70,36 @@ def test_authorized_keys_are_replaced_not_appended(users_rig):
     platform.users.set_authorized_keys("alice", KEYS)
     path = platform.users.set_authorized_keys("alice", KEYS[:1])
     assert platform.files.read(path).decode().splitlines() == KEYS[:1]
+
+
+def test_ensure_group_creates_once(users_rig):
+    users = users_rig.platform.users
+    assert users.ensure_group("operators") is True
+    assert users.ensure_group("operators") is False
+
+
+def test_expired_password_must_be_changed(users_rig):
+    users = users_rig.platform.users
+    users.ensure("alice")
+    users.set_password("alice", Secret("Pa55word"))
+    users.expire_password("alice")
+    assert users_rig.password_expired("alice")
+
+
+def test_expire_for_missing_user_raises(users_rig):
+    with pytest.raises(PlatformError):
+        users_rig.platform.users.expire_password("ghost")
+
+
+def test_password_hash_is_stored_as_given(users_rig):
+    users = users_rig.platform.users
+    users.ensure("alice")
+    hashed = "$6$saltsalt$" + "x" * 86
+    users.set_password_hash("alice", Secret(hashed))
+    assert users.has_password("alice")
+    assert users_rig.stored_hash("alice") == hashed
+
+
+def test_the_windows_administrators_keys_file_is_not_on_posix(rig):
+    with pytest.raises(NotSupported):
+        rig.platform.users.set_admin_authorized_keys(KEYS)

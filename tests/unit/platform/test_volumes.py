@@ -17,3 +17,14 @@ def test_label_match_ignores_case(rig, tmp_path):
     image.write_bytes(b"FAT bytes")
     rig.add_volume("CONFIG-2", image)
     assert rig.platform.volumes.find_labelled("config-2").read_bytes() == b"FAT bytes"
+
+
+def test_volumes_are_not_resized(rig):
+    import pytest
+
+    from wincloud.errors import NotSupported
+
+    with pytest.raises(NotSupported):
+        rig.platform.volumes.growable()
+    with pytest.raises(NotSupported):
+        rig.platform.volumes.extend("/")

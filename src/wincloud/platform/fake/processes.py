@@ -1,8 +1,10 @@
 """FakeProcesses: programs are Python callables; scripts run in a tiny shell.
 
 The tiny shell understands what the contract suites use: ``echo WORDS``, ``exit N``,
-``sleep SECONDS``, ``cat`` (stdin to stdout), ``true`` and ``false``. Sleeping longer than the
-timeout raises the same PlatformError a real timeout does, without waiting.
+``sleep SECONDS``, ``cat`` (stdin to stdout), ``true`` and ``false``; for the Windows script
+kinds also ``rem``, ``Write-Host``/``Write-Output`` (echo) and ``exit /b N``. Sleeping longer
+than the timeout raises the same PlatformError a real timeout does, without waiting. A
+POSIX-like fake runs no PowerShell or cmd script (NotSupported), as the POSIX backend.
 """
 
 from __future__ import annotations
@@ -11,8 +13,8 @@ import shlex
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from wincloud.errors import PlatformError
-from wincloud.platform.base import Completed
+from wincloud.errors import NotSupported, PlatformError
+from wincloud.platform.base import Completed, ScriptKind
 
 Program = Callable[[Sequence[str], bytes], Completed]
 
@@ -21,6 +23,7 @@ Program = Callable[[Sequence[str], bytes], Completed]
 class Ran:
     argv: tuple[str, ...]
     script: bytes | None = None
+    kind: ScriptKind | None = None
 
 
 class _Timeout(Exception):
@@ -35,8 +38,12 @@ def _shell(lines: Sequence[str], stdin: bytes, timeout: float) -> tuple[int, byt
         words = shlex.split(line, comments=True)
         if not words:
             continue
-        verb, args = words[0], words[1:]
-        if verb == "echo":
+        verb, args = words[0].lower(), words[1:]
+        if verb == "rem":
+            continue
+        if verb == "exit" and args[:1] in (["/b"], ["/B"]):
+            args = args[1:]
+        if verb in {"echo", "write-host", "write-output"}:
             out += (" ".join(args) + "\n").encode()
             code = 0
         elif verb == "exit":
@@ -58,8 +65,11 @@ def _shell(lines: Sequence[str], stdin: bytes, timeout: float) -> tuple[int, byt
 
 
 class FakeProcesses:
-    def __init__(self, programs: Mapping[str, Program] | None = None) -> None:
+    def __init__(
+        self, programs: Mapping[str, Program] | None = None, *, windows: bool = False
+    ) -> None:
         self.programs: dict[str, Program] = dict(programs or {})
+        self.windows = windows
         self.ran: list[Ran] = []
 
     def run(
@@ -84,11 +94,19 @@ class FakeProcesses:
             return self._run_shell(args, [shlex.join([name, *args[1:]])], stdin or b"", timeout)
         raise PlatformError("program not found", operation="run", subject=args[0], os_code=2)
 
-    def run_script(self, script: bytes, *, name: str, timeout: float) -> Completed:
-        self.ran.append(Ran((name,), script))
-        if not script.startswith(b"#!"):
+    def run_script(
+        self, script: bytes, *, name: str, timeout: float, kind: ScriptKind = "shebang"
+    ) -> Completed:
+        if kind != "shebang" and not self.windows:
+            raise NotSupported(
+                f"{kind} scripts run on Windows only", operation="run_script", subject=name
+            )
+        if kind == "shebang" and not script.startswith(b"#!"):
             raise PlatformError("a script needs a #! line", operation="run_script", subject=name)
-        lines = script.decode("utf-8", "replace").splitlines()[1:]
+        self.ran.append(Ran((name,), script, kind))
+        lines = script.decode("utf-8-sig", "replace").splitlines()
+        if kind == "shebang":
+            lines = lines[1:]
         return self._run_shell((name,), lines, b"", timeout)
 
     def _run_shell(

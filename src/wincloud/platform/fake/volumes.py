@@ -1,13 +1,26 @@
-"""FakeVolumes: labelled volumes given by the test (label -> image file or directory)."""
+"""FakeVolumes: labelled volumes given by the test (label -> image file or directory), and, on
+a Windows-like fake, volumes that can grow (volume -> (size, max_size))."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from wincloud.errors import NotSupported, PlatformError
+from wincloud.platform.base import Growable
+
 
 class FakeVolumes:
-    def __init__(self, labelled: dict[str, Path] | None = None) -> None:
+    def __init__(
+        self,
+        labelled: dict[str, Path] | None = None,
+        *,
+        sizes: dict[str, tuple[int, int]] | None = None,
+        windows: bool = False,
+    ) -> None:
         self.labelled = dict(labelled or {})
+        self.sizes = dict(sizes or {})
+        self.windows = windows
+        self.extended: list[str] = []
 
     def find_labelled(self, label: str) -> Path | None:
         if label in self.labelled:
@@ -17,3 +30,24 @@ class FakeVolumes:
 
     def labels(self) -> dict[str, Path]:
         return dict(self.labelled)
+
+    def _check(self) -> None:
+        if not self.windows:
+            raise NotSupported("volumes are not resized on POSIX", operation="extend_volume")
+
+    def growable(self) -> list[Growable]:
+        self._check()
+        return [
+            Growable(volume, size, most)
+            for volume, (size, most) in sorted(self.sizes.items())
+            if most > size
+        ]
+
+    def extend(self, volume: str) -> int:
+        self._check()
+        if volume not in self.sizes:
+            raise PlatformError("no such volume", operation="extend_volume", subject=volume)
+        _, most = self.sizes[volume]
+        self.sizes[volume] = (most, most)
+        self.extended.append(volume)
+        return most

@@ -7,22 +7,30 @@ from pathlib import Path
 
 from wincloud.platform.base import Platform
 from wincloud.platform.posix._root import Root
+from wincloud.platform.posix.certificates import PosixCertificates
 from wincloud.platform.posix.clock import PosixClock
 from wincloud.platform.posix.files import PosixFiles
 from wincloud.platform.posix.host import PosixHost
+from wincloud.platform.posix.licensing import PosixLicensing
 from wincloud.platform.posix.network import PosixNetwork
 from wincloud.platform.posix.processes import PosixProcesses
+from wincloud.platform.posix.remote_access import PosixRemoteAccess
+from wincloud.platform.posix.settings import PosixSystemSettings
 from wincloud.platform.posix.state import PosixState
 from wincloud.platform.posix.users import PosixUsers
 from wincloud.platform.posix.volumes import PosixVolumes
 
 __all__ = [
+    "PosixCertificates",
     "PosixClock",
     "PosixFiles",
     "PosixHost",
+    "PosixLicensing",
     "PosixNetwork",
     "PosixProcesses",
+    "PosixRemoteAccess",
     "PosixState",
+    "PosixSystemSettings",
     "PosixUsers",
     "PosixVolumes",
     "posix_platform",
@@ -34,12 +42,17 @@ def posix_platform(root: Path = Path("/")) -> Platform:
     processes = PosixProcesses(base)
     return Platform(
         name="posix",
+        family="posix",
         host=PosixHost(base, processes),
         users=PosixUsers(base, processes),
         files=PosixFiles(base),
         processes=processes,
         state=PosixState(base),
         volumes=PosixVolumes(base, processes),
-        network=PosixNetwork(base),
-        clock=PosixClock(base),
+        network=PosixNetwork(base, processes),
+        clock=PosixClock(base, processes),
+        licensing=PosixLicensing(),
+        certificates=PosixCertificates(),
+        remote_access=PosixRemoteAccess(),
+        settings=PosixSystemSettings(),
     )

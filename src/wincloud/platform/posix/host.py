@@ -1,5 +1,6 @@
-"""PosixHost: /etc/hostname and the 127.0.1.1 line of /etc/hosts; the kernel's name too when
-live. On an alternate root a reboot request is recorded in <root>/run/wincloud/reboot-required."""
+"""PosixHost: /etc/hostname and the 127.0.1.1 line of /etc/hosts (``name.domain name`` when a
+domain is given); the kernel's name too when live. On an alternate root a reboot request is
+recorded in <root>/run/wincloud/reboot-required."""
 
 from __future__ import annotations
 
@@ -17,9 +18,11 @@ REBOOT_MARKER: Final = "/run/wincloud/reboot-required"
 LOOPBACK_ALIAS: Final = "127.0.1.1"
 
 
-def render_hosts(current: str, name: str) -> str:
-    """/etc/hosts with the ``127.0.1.1`` line naming ``name`` (short name added for FQDNs)."""
-    names = name if "." not in name else f"{name} {name.split('.', 1)[0]}"
+def render_hosts(current: str, name: str, domain: str = "") -> str:
+    """/etc/hosts with the ``127.0.1.1`` line naming ``name`` (the FQDN first, then the short
+    name, when ``name`` has dots or a ``domain`` is given)."""
+    fqdn = f"{name}.{domain}" if domain else name
+    names = fqdn if "." not in fqdn else f"{fqdn} {fqdn.split('.', 1)[0]}"
     wanted = f"{LOOPBACK_ALIAS}\t{names}"
     lines = current.splitlines()
     for index, line in enumerate(lines):
@@ -46,15 +49,29 @@ class PosixHost:
         except OSError as exc:
             raise os_error("read", exc, "/etc/hostname") from None
 
-    def set_hostname(self, name: str) -> bool:
-        check_hostname(name)
-        self.root.write_atomic(self.root.host("/etc/hostname"), f"{name}\n".encode())
+    def _hosts(self) -> str:
         hosts = self.root.host("/etc/hosts")
         try:
-            current = hosts.read_text(encoding="utf-8") if hosts.exists() else ""
+            return hosts.read_text(encoding="utf-8") if hosts.exists() else ""
         except OSError as exc:
             raise os_error("read", exc, "/etc/hosts") from None
-        self.root.write_atomic(hosts, render_hosts(current, name).encode())
+
+    def domain(self) -> str:
+        for line in self._hosts().splitlines():
+            words = line.split()
+            if words[:1] == [LOOPBACK_ALIAS] and len(words) > 1 and "." in words[1]:
+                return words[1].split(".", 1)[1]
+        return ""
+
+    def set_hostname(self, name: str, *, domain: str = "") -> bool:
+        check_hostname(name)
+        if domain:
+            check_hostname(domain)
+        self.root.write_atomic(self.root.host("/etc/hostname"), f"{name}\n".encode())
+        current = self._hosts()
+        self.root.write_atomic(
+            self.root.host("/etc/hosts"), render_hosts(current, name, domain).encode()
+        )
         if self.root.is_live:
             done = self.processes.run(["hostname", name], timeout=10)
             if done.exit_code != 0:

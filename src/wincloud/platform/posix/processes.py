@@ -11,8 +11,8 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from wincloud.errors import PlatformError
-from wincloud.platform.base import Completed
+from wincloud.errors import NotSupported, PlatformError
+from wincloud.platform.base import Completed, ScriptKind
 from wincloud.platform.posix._root import Root, os_error
 
 SCRIPTS_DIR: Final = "/var/lib/wincloud/scripts"
@@ -56,7 +56,13 @@ class PosixProcesses:
             ) from None
         return Completed(args, proc.returncode, out, err)
 
-    def run_script(self, script: bytes, *, name: str, timeout: float) -> Completed:
+    def run_script(
+        self, script: bytes, *, name: str, timeout: float, kind: ScriptKind = "shebang"
+    ) -> Completed:
+        if kind != "shebang":
+            raise NotSupported(
+                f"{kind} scripts run on Windows only", operation="run_script", subject=name
+            )
         if not script.startswith(b"#!"):
             raise PlatformError("a script needs a #! line", operation="run_script", subject=name)
         digest = hashlib.sha256(script).hexdigest()[:12]

@@ -7,7 +7,7 @@ import logging
 from collections.abc import Sequence
 from typing import Final
 
-from wincloud.errors import PlatformError
+from wincloud.errors import NotSupported, PlatformError
 from wincloud.platform.base import Completed, Processes
 from wincloud.platform.posix._root import Root
 from wincloud.platform.validate import check_password, check_username
@@ -44,9 +44,15 @@ class PosixUsers:
         return name in self.root.accounts()
 
     def _ensure_group(self, group: str) -> None:
-        if group not in self.root.groups():
-            self._tool(["groupadd", check_username(group)])
-            log.info("group created name=%s", group)
+        self.ensure_group(group)
+
+    def ensure_group(self, name: str) -> bool:
+        check_username(name)
+        if name in self.root.groups():
+            return False
+        self._tool(["groupadd", name])
+        log.info("group created name=%s", name)
+        return True
 
     def ensure(self, name: str, *, groups: Sequence[str] = ()) -> bool:
         check_username(name)
@@ -78,6 +84,23 @@ class PosixUsers:
             raise PlatformError("no such user", operation="set_password", subject=name)
         line = f"{name}:{value}\n".encode()
         self._tool(["chpasswd", "--crypt-method", HASH_METHOD], stdin=line)
+
+    def set_password_hash(self, name: str, hashed: Secret) -> None:
+        value = check_password(name, hashed)
+        if not self.exists(name):
+            raise PlatformError("no such user", operation="set_password_hash", subject=name)
+        self._tool(["chpasswd", "--encrypted"], stdin=f"{name}:{value}\n".encode())
+
+    def expire_password(self, name: str) -> None:
+        if not self.exists(name):
+            raise PlatformError("no such user", operation="expire_password", subject=name)
+        self._tool(["chage", "--lastday", "0", name])
+
+    def set_admin_authorized_keys(self, keys: Sequence[str]) -> str:
+        raise NotSupported(
+            "administrators_authorized_keys is Windows OpenSSH's; POSIX uses each user's file",
+            operation="set_admin_authorized_keys",
+        )
 
     def has_password(self, name: str) -> bool:
         if not self.exists(name):

@@ -6,7 +6,8 @@ import os
 from pathlib import Path, PurePosixPath
 from typing import Final
 
-from wincloud.platform.base import Processes
+from wincloud.errors import NotSupported
+from wincloud.platform.base import Growable, Processes
 from wincloud.platform.posix._root import Root, os_error
 
 BY_LABEL: Final = "/dev/disk/by-label"
@@ -61,6 +62,15 @@ class PosixVolumes:
         if self.root.is_live:
             return self._blkid(label)
         return None
+
+    def growable(self) -> list[Growable]:
+        raise NotSupported(
+            "volumes are not resized on POSIX (growpart in the initramfs does that)",
+            operation="extend_volume",
+        )
+
+    def extend(self, volume: str) -> int:
+        raise NotSupported("volumes are not resized on POSIX", operation="extend_volume")
 
     def _blkid(self, label: str) -> Path | None:
         for wanted in dict.fromkeys([label, label.upper()]):

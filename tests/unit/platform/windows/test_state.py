@@ -1,4 +1,4 @@
-"""WindowsState against a fake registry binding; the same behaviour as the state contract."""
+"""WindowsState against the fake registry binding; the same behaviour as the state contract."""
 
 import sys
 
@@ -6,9 +6,8 @@ import pytest
 
 from wincloud.agent.state import AgentState, load_state, save_state
 from wincloud.errors import NotSupported, PlatformError
-from wincloud.platform.windows import WindowsState, windows_platform
-
-from .fake_registry import FakeRegistry
+from wincloud.platform.windows import WindowsState
+from wincloud.platform.windows._win32.fake import FakeRegistry
 
 
 def test_state_is_absent_until_written():
@@ -37,9 +36,9 @@ def test_non_text_state_is_refused():
         WindowsState(FakeRegistry()).write(b"\xff\xfe")
 
 
-def test_the_incomplete_backend_says_so():
-    with pytest.raises(NotSupported):
-        windows_platform()
+def test_the_platform_keeps_its_state_in_the_registry(platform, win):
+    platform.state.write(b"{}")
+    assert win.registry.read_text(r"SOFTWARE\wincloud\agent", "state") == "{}"
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="checks the Linux side")
