@@ -75,17 +75,100 @@ class LogConfig:
 class UsersConfig:
     username: str = "admin"
     groups: list[str] = field(default_factory=list)
+    username_from_metadata: bool = True
 
 
 @dataclass(frozen=True)
 class PasswordConfig:
     generate: bool = True
     length: int = 20
+    from_meta: bool = True
+    change_at_first_logon: Literal["never", "given", "always"] = "never"
+    check_complexity: bool = True
+    min_length: int = 8
 
 
 @dataclass(frozen=True)
 class HostnameConfig:
     use_fqdn: bool = False
+    netbios_compatible: bool = True
+
+
+@dataclass(frozen=True)
+class SshKeysConfig:
+    administrators_file: bool = True
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    fallback: Literal["none", "dhcp"] = "none"
+
+
+@dataclass(frozen=True)
+class NtpConfig:
+    servers: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class TimezoneConfig:
+    name: str = ""
+
+
+@dataclass(frozen=True)
+class ExtendVolumesConfig:
+    volumes: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class LicensingConfig:
+    product_key: str = field(default="", repr=False)
+    kms_host: str = ""
+    avma: bool = False
+    kms_client_key: bool = False
+    activate: bool = True
+    report: bool = True
+
+
+@dataclass(frozen=True)
+class WinRMConfig:
+    https_listener: bool = True
+    port: int = 5986
+    certificate_thumbprint: str = ""
+    certificate_days: int = 3650
+    cert_auth: bool = True
+
+
+@dataclass(frozen=True)
+class RdpConfig:
+    enabled: bool = True
+    port: int = 3389
+    nla: bool = True
+
+
+@dataclass(frozen=True)
+class DisplayIdleConfig:
+    timeout: int = 0
+
+
+@dataclass(frozen=True)
+class PageFileConfig:
+    mode: Literal["keep", "automatic", "custom"] = "keep"
+    paths: list[str] = field(default_factory=lambda: ["C:\\pagefile.sys"])
+    initial_mb: int = 0
+    maximum_mb: int = 0
+
+
+@dataclass(frozen=True)
+class SanPolicyConfig:
+    policy: Literal["keep", "online_all", "offline_shared", "offline_all", "offline_internal"] = (
+        "online_all"
+    )
+
+
+@dataclass(frozen=True)
+class LocalScriptsConfig:
+    path: str = ""
+    timeout: float = 300.0
 
 
 @dataclass(frozen=True)
@@ -108,6 +191,18 @@ class AgentConfig:
     users: UsersConfig = field(default_factory=UsersConfig)
     password: PasswordConfig = field(default_factory=PasswordConfig)
     hostname: HostnameConfig = field(default_factory=HostnameConfig)
+    ssh_keys: SshKeysConfig = field(default_factory=SshKeysConfig)
+    network: NetworkConfig = field(default_factory=NetworkConfig)
+    ntp: NtpConfig = field(default_factory=NtpConfig)
+    timezone: TimezoneConfig = field(default_factory=TimezoneConfig)
+    extend_volumes: ExtendVolumesConfig = field(default_factory=ExtendVolumesConfig)
+    licensing: LicensingConfig = field(default_factory=LicensingConfig)
+    winrm: WinRMConfig = field(default_factory=WinRMConfig)
+    rdp: RdpConfig = field(default_factory=RdpConfig)
+    display_idle: DisplayIdleConfig = field(default_factory=DisplayIdleConfig)
+    pagefile: PageFileConfig = field(default_factory=PageFileConfig)
+    san_policy: SanPolicyConfig = field(default_factory=SanPolicyConfig)
+    local_scripts: LocalScriptsConfig = field(default_factory=LocalScriptsConfig)
     userdata: UserDataConfig = field(default_factory=UserDataConfig)
 
 
@@ -121,7 +216,15 @@ _RANGES: Final[dict[str, tuple[float, float]]] = {
     "ec2.timeout": (0.1, 600),
     "ec2.token_ttl": (1, 21600),
     "password.length": (12, 128),
+    "password.min_length": (0, 128),
     "userdata.timeout": (1, 86400),
+    "local_scripts.timeout": (1, 86400),
+    "winrm.port": (1, 65535),
+    "winrm.certificate_days": (1, 36500),
+    "rdp.port": (1, 65535),
+    "display_idle.timeout": (0, 86400),
+    "pagefile.initial_mb": (0, 16777216),
+    "pagefile.maximum_mb": (0, 16777216),
 }
 
 

@@ -1,5 +1,5 @@
 """What the agent knows about its instance, whichever source said it (no pydantic here: the
-agent's start-up time matters), and where a generated password goes."""
+agent's start-up time matters), where a generated password goes, and where reports go."""
 
 from __future__ import annotations
 
@@ -34,6 +34,9 @@ class InstanceMetadata:
     project_id: str | None = None
     launch_index: int | None = None
     local_ipv4: str | None = None
+    client_certificates: tuple[str, ...] = ()
+    """PEM client certificates for WinRM certificate authentication (Nova ``x509`` keypairs:
+    ``keys`` entries of type ``x509`` in meta_data.json)."""
 
     def __repr__(self) -> str:  # user data, meta and vendor data may be private
         return (
@@ -57,4 +60,17 @@ class PasswordSink(Protocol):
 
     def post(self, ciphertext: bytes) -> None:
         """Post the base64 ciphertext; PasswordAlreadySet when the service answers 409."""
+        ...
+
+
+class ReportSink(Protocol):
+    """Where the agent reports outcomes back to the metadata service (wincloud's own
+    endpoints, ``<openstack base>/openstack/latest/wincloud/<name>``; docs/plugins.md)."""
+
+    where: str
+
+    def post(self, name: str, document: Mapping[str, Any]) -> bool:
+        """POST ``document`` as JSON to the report ``name`` (``activation``). True when the
+        service took it; False when it does not offer that report (HTTP 404/405/501).
+        SourceUnavailable for a transport failure or a 5xx; SourceError for another refusal."""
         ...

@@ -26,7 +26,7 @@ from wincloud import __version__
 from wincloud.agent import http as agent_http
 from wincloud.agent.config import AgentConfig
 from wincloud.agent.discovery import discover
-from wincloud.agent.metadata import InstanceMetadata, PasswordSink
+from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.plugins import REGISTRY as PLUGINS
 from wincloud.agent.plugins import (
     Frequency,
@@ -126,6 +126,7 @@ class Agent:
         stage: Stage,
         found: InstanceMetadata | None = None,
         password_sink: PasswordSink | None = None,
+        report_sink: ReportSink | None = None,
     ) -> RunContext:
         return RunContext(
             self.platform,
@@ -133,6 +134,7 @@ class Agent:
             stage,
             found=found,
             password_sink=password_sink,
+            report_sink=report_sink,
             register_secret=self.register_secret,
         )
 
@@ -167,7 +169,8 @@ class Agent:
             report.is_new_instance = True
             log.info("new instance id=%s previous=%s", metadata.instance_id, previous)
             save_state(self.platform.state, state)
-        ctx = self._context(Stage.MAIN, metadata, found.source.password_sink())
+        source = found.source
+        ctx = self._context(Stage.MAIN, metadata, source.password_sink(), source.report_sink())
         if self._run_stage(Stage.MAIN, plugins, ctx, state, report):
             return
         report.status = ExitStatus.PLUGIN_FAILED if report.failed else ExitStatus.OK

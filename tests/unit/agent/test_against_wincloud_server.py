@@ -68,3 +68,22 @@ def test_generated_password_lands_in_the_store(platform, served, rsa_key):
     sealed = repo.get_password(instance.uuid)
     plain = rsa_key.decrypt(base64.b64decode(sealed), padding.PKCS1v15()).decode()
     assert platform.users.users["admin"].password == Secret(plain)
+
+
+def test_activation_report_reaches_the_service(served):
+    """The licensing plugin's report, over the OpenStack source's report sink, is stored by
+    the service and readable by the operator: both halves of the contract, for real."""
+    from wincloud.platform.fake import fake_platform
+
+    url, repo, instance = served
+    config = AgentConfig(sources=["openstack_http"], plugins=["licensing"])
+    config = dataclasses.replace(
+        config, openstack_http=dataclasses.replace(config.openstack_http, url=url)
+    )
+    report = Agent(config, fake_platform(family="windows")).run()
+    assert report.status is ExitStatus.OK, report
+    stored = repo.reports.get(instance.uuid, "activation")
+    assert stored is not None
+    body, _received = stored
+    assert body["version"] == 1
+    assert body["license_status"]

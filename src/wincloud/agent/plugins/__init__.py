@@ -30,13 +30,46 @@ __all__ = [
 
 REGISTRY: Final[Mapping[str, str]] = {
     "hostname": "wincloud.agent.plugins.hostname:HostnamePlugin",
+    "network": "wincloud.agent.plugins.network:NetworkPlugin",
+    "ntp": "wincloud.agent.plugins.ntp:NtpPlugin",
+    "timezone": "wincloud.agent.plugins.timezone:TimezonePlugin",
+    "extend_volumes": "wincloud.agent.plugins.extend_volumes:ExtendVolumesPlugin",
+    "san_policy": "wincloud.agent.plugins.san_policy:SanPolicyPlugin",
+    "display_idle": "wincloud.agent.plugins.display_idle:DisplayIdlePlugin",
+    "rdp": "wincloud.agent.plugins.rdp:RdpPlugin",
     "users": "wincloud.agent.plugins.users:UsersPlugin",
     "password": "wincloud.agent.plugins.password:PasswordPlugin",
     "ssh_keys": "wincloud.agent.plugins.ssh_keys:SshKeysPlugin",
+    "winrm": "wincloud.agent.plugins.winrm:WinRMPlugin",
+    "licensing": "wincloud.agent.plugins.licensing:LicensingPlugin",
+    "pagefile": "wincloud.agent.plugins.pagefile:PageFilePlugin",
+    "cloudconfig": "wincloud.agent.plugins.cloudconfig:CloudConfigPlugin",
     "userdata": "wincloud.agent.plugins.userdata:UserDataPlugin",
+    "local_scripts": "wincloud.agent.plugins.local_scripts:LocalScriptsPlugin",
 }
 
-DEFAULT_ORDER: Final = ("hostname", "users", "password", "ssh_keys", "userdata")
+DEFAULT_ORDER: Final = (
+    "hostname",
+    "network",
+    "ntp",
+    "timezone",
+    "extend_volumes",
+    "san_policy",
+    "display_idle",
+    "rdp",
+    "users",
+    "password",
+    "ssh_keys",
+    "winrm",
+    "licensing",
+    "pagefile",
+    "cloudconfig",
+    "userdata",
+    "local_scripts",
+)
+"""Host name first (a Windows rename reboots, cheaply, before anything else); the network
+and the machine settings; the administrator (users, password, ssh_keys), then what needs its
+password (winrm); licensing; page files (may reboot); the user's own data last."""
 
 
 def create_plugin(name: str, *, registry: Mapping[str, str] = REGISTRY) -> Plugin:

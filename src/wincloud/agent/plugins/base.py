@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from wincloud.agent.metadata import InstanceMetadata, PasswordSink
+from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.errors import PluginFailed
 from wincloud.secret import Secret
 
@@ -58,6 +58,8 @@ class Handoff:
     """Typed values one plugin leaves for the ones after it, within one run."""
 
     admin_password: Secret | None = None
+    """The administrator's password when the password plugin set it during this run (the
+    winrm plugin needs it to map client certificates)."""
 
 
 @dataclass
@@ -67,6 +69,9 @@ class RunContext:
     stage: Stage
     found: InstanceMetadata | None = None
     password_sink: PasswordSink | None = None
+    report_sink: ReportSink | None = None
+    """Where outcomes are reported back (the licensing plugin's activation status); None when
+    the source offers none."""
     handoff: Handoff = field(default_factory=Handoff)
     memo: dict[str, str] = field(default_factory=dict)
     """This plugin's notes for this instance, kept in the state across boots (e.g. which

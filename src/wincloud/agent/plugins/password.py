@@ -1,6 +1,12 @@
-"""The administrator's password: the one the metadata gives (``admin_pass``, config drives),
-or a generated one, sealed with the instance's first ssh-rsa key and posted to the metadata
-service for ``nova get-password``.
+"""The administrator's password, from (in this order) the metadata's ``admin_pass`` (config
+drives), the ``admin_pass`` meta key (``nova boot --meta admin_pass=...``, with
+``password.from_meta``), or generated, sealed with the instance's first ssh-rsa key and posted
+to the metadata service for ``nova get-password``.
+
+Given passwords are checked first against Windows' complexity rule (on Windows, with
+``password.check_complexity``): a password Windows would refuse is a clear error, and nothing
+changes. ``password.change_at_first_logon`` makes the user change it at the first logon:
+``never``, ``given`` (only a password given in clear text) or ``always``.
 
 The order protects the instance: nothing changes locally until the post succeeded, so an
 instance without an RSA key, without a password endpoint, or whose password was already
@@ -10,14 +16,37 @@ posted (HTTP 409) keeps the password it has.
 from __future__ import annotations
 
 import logging
-from typing import ClassVar
+import string
+from typing import ClassVar, Final
 
+from wincloud.agent.plugins._admin import admin_username
 from wincloud.agent.plugins.base import Frequency, Outcome, RunContext, Stage
 from wincloud.agent.sealing import MAX_POSTED, generate_password, seal_password
-from wincloud.errors import PasswordAlreadySet, PluginFailed
+from wincloud.errors import InvalidMetadata, PasswordAlreadySet, PluginFailed
 from wincloud.secret import Secret
 
 log = logging.getLogger(__name__)
+
+META_PASSWORD: Final = "admin_pass"  # noqa: S105 - a key name
+
+
+def complexity_problem(password: str, username: str, *, min_length: int) -> str | None:
+    """Why Windows' "Password must meet complexity requirements" would refuse ``password``
+    (None when it would not): at least ``min_length`` characters, three of the four classes
+    (upper, lower, digit, other), and not the user name (three characters or more) inside."""
+    if len(password) < min_length:
+        return f"it has fewer than {min_length} characters"
+    classes = [
+        any(c.isupper() for c in password),
+        any(c.islower() for c in password),
+        any(c in string.digits for c in password),
+        any(not c.isalnum() for c in password),
+    ]
+    if sum(classes) < 3:
+        return "it needs three of: upper case, lower case, digits, other characters"
+    if len(username) >= 3 and username.casefold() in password.casefold():
+        return "it contains the user name"
+    return None
 
 
 class PasswordPlugin:
@@ -26,22 +55,48 @@ class PasswordPlugin:
     frequency: ClassVar[Frequency] = Frequency.PER_INSTANCE
 
     def run(self, ctx: RunContext) -> Outcome:
-        username = ctx.config.users.username
+        username = admin_username(ctx)
         if not ctx.platform.users.exists(username):
             raise PluginFailed(
                 "the admin user does not exist",
                 subject=username,
                 hint="put the users plugin before password",
             )
-        given = ctx.metadata.admin_pass
+        given, where = self._given(ctx)
         if given is not None:
             ctx.register_secret(given.reveal())
-            self._apply(ctx, username, given)
-            log.info("password set from metadata user=%s", username)
+            self._check(ctx, username, given, where)
+            self._apply(ctx, username, given, is_given=True)
+            log.info("password set from metadata user=%s field=%s", username, where)
             return Outcome.DONE
         if not ctx.config.password.generate:
             return Outcome.SKIPPED
         return self._generate_and_post(ctx, username)
+
+    @staticmethod
+    def _given(ctx: RunContext) -> tuple[Secret | None, str]:
+        metadata = ctx.metadata
+        if metadata.admin_pass is not None:
+            return metadata.admin_pass, "admin_pass"
+        meta = metadata.meta.get(META_PASSWORD, "")
+        if ctx.config.password.from_meta and meta:
+            return Secret(meta), f"meta.{META_PASSWORD}"
+        return None, ""
+
+    @staticmethod
+    def _check(ctx: RunContext, username: str, password: Secret, where: str) -> None:
+        value = password.reveal()
+        if not value or any(ch in value for ch in "\r\n\0"):
+            raise InvalidMetadata("the password is empty or holds a line break", subject=where)
+        if ctx.platform.family != "windows" or not ctx.config.password.check_complexity:
+            return
+        problem = complexity_problem(value, username, min_length=ctx.config.password.min_length)
+        if problem is not None:
+            raise InvalidMetadata(
+                f"the password does not meet Windows' complexity rule: {problem}",
+                subject=where,
+                hint="give a stronger password, or set password.check_complexity = false",
+            )
 
     def _generate_and_post(self, ctx: RunContext, username: str) -> Outcome:
         sink = ctx.password_sink
@@ -72,11 +127,16 @@ class PasswordPlugin:
         except PasswordAlreadySet:
             log.warning("password posted meanwhile by someone else, local password unchanged")
             return Outcome.SKIPPED
-        self._apply(ctx, username, password)
+        self._apply(ctx, username, password, is_given=False)
         log.info("password generated and posted user=%s where=%s", username, sink.where)
         return Outcome.DONE
 
     @staticmethod
-    def _apply(ctx: RunContext, username: str, password: Secret) -> None:
-        ctx.platform.users.set_password(username, password)
+    def _apply(ctx: RunContext, username: str, password: Secret, *, is_given: bool) -> None:
+        users = ctx.platform.users
+        users.set_password(username, password)
         ctx.handoff.admin_password = password
+        when = ctx.config.password.change_at_first_logon
+        if when == "always" or (when == "given" and is_given):
+            users.expire_password(username)
+            log.info("password must be changed at first logon user=%s", username)

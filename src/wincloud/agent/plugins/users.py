@@ -1,10 +1,13 @@
-"""Create the administrator account (``users.username``) in the OS's admin groups."""
+"""Create the administrator account (``users.username``, or ``meta.admin_username``), or
+update it: it is added to ``users.groups`` (default: the OS's administrators group) and keeps
+the groups it has."""
 
 from __future__ import annotations
 
 import logging
 from typing import ClassVar
 
+from wincloud.agent.plugins._admin import admin_username
 from wincloud.agent.plugins.base import Frequency, Outcome, RunContext, Stage
 
 log = logging.getLogger(__name__)
@@ -17,7 +20,7 @@ class UsersPlugin:
 
     def run(self, ctx: RunContext) -> Outcome:
         users = ctx.platform.users
-        username = ctx.config.users.username
+        username = admin_username(ctx)
         groups = ctx.config.users.groups or users.admin_groups()
         created = users.ensure(username, groups=groups)
         log.info("admin user ready name=%s created=%s groups=%s", username, created, groups)

@@ -6,7 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
-from wincloud.agent.metadata import InstanceMetadata, PasswordSink
+from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.tree import DriveReader
 
 if TYPE_CHECKING:
@@ -35,6 +35,10 @@ class Source(Protocol):
         ...
 
     def password_sink(self) -> PasswordSink | None: ...
+
+    def report_sink(self) -> ReportSink | None:
+        """Where plugins report outcomes back (activation status); None when not offered."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import ClassVar
 
-from wincloud.agent.metadata import InstanceMetadata, PasswordSink
+from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.sources._openstack import parse_openstack
 from wincloud.agent.sources.base import SourceDeps
 from wincloud.agent.tree import DirTree, DriveTree, Tree
@@ -55,4 +55,7 @@ class ConfigDriveSource:
         return parse_openstack(self.tree(self.found), source=self.name)
 
     def password_sink(self) -> PasswordSink | None:
+        return None
+
+    def report_sink(self) -> ReportSink | None:
         return None

@@ -8,7 +8,7 @@ import logging
 from typing import ClassVar, Final
 
 from wincloud.agent import http
-from wincloud.agent.metadata import InstanceMetadata, PasswordSink
+from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.sources.base import SourceDeps
 from wincloud.agent.tree import HttpTree, Tree
 from wincloud.errors import InvalidMetadata, SourceUnavailable
@@ -107,4 +107,7 @@ class Ec2Source:
         return parse_ec2(self.tree(), version=self.config.api_version, source=self.name)
 
     def password_sink(self) -> PasswordSink | None:
+        return None
+
+    def report_sink(self) -> ReportSink | None:
         return None

@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Any, ClassVar
 
-from wincloud.agent.metadata import InstanceMetadata, PasswordSink
+from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.sources.base import SourceDeps
 from wincloud.agent.tree import DirTree, DriveTree, FilesTree, Tree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
@@ -110,4 +110,7 @@ class NoCloudSource:
         return parse_nocloud(self.found, source=self.name)
 
     def password_sink(self) -> PasswordSink | None:
+        return None
+
+    def report_sink(self) -> ReportSink | None:
         return None

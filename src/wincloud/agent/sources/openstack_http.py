@@ -7,7 +7,7 @@ import logging
 from typing import TYPE_CHECKING, ClassVar, Final
 
 from wincloud.agent import http
-from wincloud.agent.metadata import InstanceMetadata, PasswordSink
+from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.sources._openstack import LATEST, parse_openstack
 from wincloud.agent.sources.base import SourceDeps
 from wincloud.agent.tree import HttpTree
@@ -95,3 +95,11 @@ class OpenStackHttpSource:
             return None
         url = f"{self.selected}/openstack/{LATEST}/password"
         return HttpPasswordSink(self.deps.http(), url, timeout=self.config.timeout)
+
+    def report_sink(self) -> ReportSink | None:
+        if self.selected is None:
+            return None
+        from wincloud.agent.report import HttpReportSink, report_base
+
+        base = report_base(self.selected)
+        return HttpReportSink(self.deps.http(), base, timeout=self.config.timeout)

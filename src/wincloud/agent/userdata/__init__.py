@@ -1,1 +1,2 @@
-"""User-data: what is in it (scripts, MIME parts) and how each kind is run."""
+"""User-data: what is in it (scripts, cloud-config, MIME parts) and how it is read. Pure
+parsers; the plugins apply what they find."""

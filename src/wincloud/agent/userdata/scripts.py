@@ -1,88 +1,81 @@
-"""User-data into scripts: a ``#!`` script, PowerShell (``#ps1``), a batch file (``rem cmd``),
-gzip-compressed user-data, and MIME multipart messages of those. Other formats (cloud-config)
-yield no script here. Pure: bytes in, scripts out."""
+"""Scripts in user-data: which kind a body is (by its first line), and the EC2 format's
+``<script>`` and ``<powershell>`` tags. Pure: bytes in, scripts out.
+
+| first line | kind | runs as |
+|---|---|---|
+| ``#!...`` | shebang | the interpreter named (POSIX; bash or python on Windows if present) |
+| ``#ps1``, ``#ps1_sysnative`` | powershell / powershell_sysnative | PowerShell (native) |
+| ``#ps1_x86`` | powershell_x86 | 32-bit PowerShell |
+| ``rem cmd`` | cmd | ``cmd.exe`` batch file |
+"""
 
 from __future__ import annotations
 
-import zlib
+import re
 from dataclasses import dataclass
 from typing import Final
 
-from wincloud.errors import InvalidMetadata
+from wincloud.platform.base import ScriptKind
 
-MAX_EXPANDED: Final = 16 * 1024 * 1024
-GZIP_MAGIC: Final = b"\x1f\x8b"
-SCRIPT_TYPES: Final = frozenset(
-    {"text/x-shellscript", "text/x-sh", "text/x-powershell", "text/x-cmd", "text/x-python"}
-)
+BOM: Final = b"\xef\xbb\xbf"
+EXTENSIONS: Final[dict[ScriptKind, str]] = {
+    "shebang": "",
+    "powershell": ".ps1",
+    "powershell_sysnative": ".ps1",
+    "powershell_x86": ".ps1",
+    "cmd": ".cmd",
+}
+_EC2_TAG: Final = re.compile(rb"<(script|powershell)>(.*?)</\1>", re.DOTALL | re.IGNORECASE)
+_EC2_PERSIST: Final = re.compile(rb"<persist>\s*true\s*</persist>", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
 class Script:
     name: str
-    """File name the platform runs it as; its extension picks the interpreter on Windows."""
+    """File name it runs as; its extension matches the kind (``userdata.ps1``)."""
     body: bytes
+    kind: ScriptKind = "shebang"
 
 
-def _kind(body: bytes) -> str | None:
-    """The file-name extension for a script body ("" for #!), None when not a script."""
-    head = body.lstrip(b"\xef\xbb\xbf")[:64].lower()
-    if head.startswith(b"#!"):
-        return ""
-    if head.startswith(b"#ps1"):
-        return ".ps1"
-    if head.startswith(b"rem cmd"):
-        return ".cmd"
+def script_kind(body: bytes) -> ScriptKind | None:
+    """The kind a body's first line announces; None when it is no script of ours."""
+    first = body.removeprefix(BOM).lstrip(b"\r\n")[:64].split(b"\n", 1)[0].strip().lower()
+    if first.startswith(b"#!"):
+        return "shebang"
+    if first.startswith(b"#ps1_sysnative"):
+        return "powershell_sysnative"
+    if first.startswith(b"#ps1_x86"):
+        return "powershell_x86"
+    if first.startswith(b"#ps1"):
+        return "powershell"
+    if first.startswith(b"rem cmd"):
+        return "cmd"
     return None
 
 
-def _gunzip(data: bytes) -> bytes:
-    try:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = inflater.decompress(data, MAX_EXPANDED + 1)
-    except zlib.error as exc:
-        raise InvalidMetadata(f"user-data is corrupt gzip ({exc})", subject="user_data") from None
-    if len(out) > MAX_EXPANDED:
-        raise InvalidMetadata("user-data expands beyond 16 MiB", subject="user_data")
-    if not inflater.eof:
-        raise InvalidMetadata("user-data is truncated gzip", subject="user_data")
+def script_name(base: str, kind: ScriptKind) -> str:
+    """``base`` with the extension the kind needs (kept when already there)."""
+    base = base.replace("/", "_").replace("\\", "_") or "userdata"
+    ext = EXTENSIONS[kind]
+    return base if not ext or base.lower().endswith(ext) else base + ext
+
+
+def is_ec2_format(data: bytes) -> bool:
+    """EC2 (EC2Config/EC2Launch) user-data: ``<script>`` and/or ``<powershell>`` blocks."""
+    return _EC2_TAG.search(data[: 1 << 20]) is not None and script_kind(data) is None
+
+
+def is_ec2_persist(data: bytes) -> bool:
+    """``<persist>true</persist>``: EC2 runs it at every boot; wincloud runs it per instance."""
+    return _EC2_PERSIST.search(data) is not None
+
+
+def parse_ec2(data: bytes) -> list[Script]:
+    """The batch (``<script>``) blocks first, then the PowerShell ones, as EC2Launch runs them;
+    each kind in the order written."""
+    blocks = [(m.group(1).lower(), m.group(2).strip(b"\r\n")) for m in _EC2_TAG.finditer(data)]
+    batch = [body for tag, body in blocks if tag == b"script"]
+    shell = [body for tag, body in blocks if tag == b"powershell"]
+    out = [Script(f"ec2-script-{i:02d}.cmd", body, "cmd") for i, body in enumerate(batch)]
+    out += [Script(f"ec2-powershell-{i:02d}.ps1", b, "powershell") for i, b in enumerate(shell)]
     return out
-
-
-def _is_mime(data: bytes) -> bool:
-    head = data[:4096].lower()
-    return b"content-type: multipart/" in head and b"mime-version" in head
-
-
-def _from_mime(data: bytes) -> list[Script]:
-    import email
-    import email.policy
-
-    message = email.message_from_bytes(data, policy=email.policy.compat32)
-    scripts = []
-    for index, part in enumerate(message.walk()):
-        if part.is_multipart():
-            continue
-        payload = part.get_payload(decode=True)
-        if not isinstance(payload, bytes):
-            continue
-        if payload.startswith(GZIP_MAGIC):
-            payload = _gunzip(payload)
-        kind = _kind(payload)
-        declared = part.get_content_type() in SCRIPT_TYPES
-        if kind is None and not declared:
-            continue
-        base = (part.get_filename() or f"part-{index:03d}").replace("/", "_").replace("\\", "_")
-        name = base if kind in (None, "") or base.lower().endswith(kind) else base + kind
-        scripts.append(Script(name, payload))
-    return scripts
-
-
-def parse_scripts(user_data: bytes) -> list[Script]:
-    data = _gunzip(user_data) if user_data.startswith(GZIP_MAGIC) else user_data
-    if _is_mime(data):
-        return _from_mime(data)
-    kind = _kind(data)
-    if kind is None:
-        return []
-    return [Script("userdata" + kind, data)]

@@ -8,7 +8,7 @@ from tests.unit.agent.conftest import with_section
 from wincloud.agent.config import AgentConfig
 from wincloud.agent.plugins import Outcome
 from wincloud.agent.plugins.password import PasswordPlugin
-from wincloud.errors import PluginFailed
+from wincloud.errors import InvalidMetadata, PluginFailed
 from wincloud.secret import Secret
 
 from .conftest import MemorySink
@@ -116,3 +116,91 @@ def test_ed25519_only_instance_keeps_its_password(make_ctx, admin):
         is Outcome.SKIPPED
     )
     assert admin.password is None
+
+
+def test_meta_admin_pass_is_used_when_no_admin_pass(make_ctx, admin):
+    sink = MemorySink()
+    ctx = make_ctx(sink=sink, meta={"admin_pass": "Meta-Pa55word"})
+    assert PasswordPlugin().run(ctx) is Outcome.DONE
+    assert admin.password == Secret("Meta-Pa55word")
+    assert sink.posts == 0
+
+
+def test_admin_pass_wins_over_the_meta_key(make_ctx, admin):
+    ctx = make_ctx(admin_pass=Secret("Top-Pa55word"), meta={"admin_pass": "Meta-Pa55word"})
+    PasswordPlugin().run(ctx)
+    assert admin.password == Secret("Top-Pa55word")
+
+
+def test_meta_key_is_ignored_when_configured(make_ctx, admin):
+    config = with_section(AgentConfig(), "password", from_meta=False, generate=False)
+    ctx = make_ctx(config, meta={"admin_pass": "Meta-Pa55word"})
+    assert PasswordPlugin().run(ctx) is Outcome.SKIPPED
+    assert admin.password is None
+
+
+@pytest.fixture
+def win_admin(win):
+    win.users.ensure("admin", groups=["Administrators"])
+    return win.users.users["admin"]
+
+
+@pytest.mark.parametrize(
+    "password, why",
+    [
+        ("short1A!", "fewer than 10"),
+        ("alllowercase-but-long", "three of"),
+        ("Admin-Pa55word", "user name"),
+    ],
+)
+def test_windows_refuses_a_weak_given_password_and_changes_nothing(
+    make_ctx, win, win_admin, password, why
+):
+    config = with_section(AgentConfig(), "password", min_length=10)
+    with pytest.raises(InvalidMetadata) as info:
+        PasswordPlugin().run(make_ctx(config, on=win, admin_pass=Secret(password)))
+    assert why in str(info.value)
+    assert password not in str(info.value)
+    assert win_admin.password is None
+
+
+def test_complexity_is_not_checked_on_posix(make_ctx, admin):
+    PasswordPlugin().run(make_ctx(admin_pass=Secret("weak")))
+    assert admin.password == Secret("weak")
+
+
+def test_complexity_check_can_be_turned_off(make_ctx, win, win_admin):
+    config = with_section(AgentConfig(), "password", check_complexity=False)
+    PasswordPlugin().run(make_ctx(config, on=win, admin_pass=Secret("weak")))
+    assert win_admin.password == Secret("weak")
+
+
+def test_password_with_a_line_break_is_refused(make_ctx, admin):
+    with pytest.raises(InvalidMetadata):
+        PasswordPlugin().run(make_ctx(meta={"admin_pass": "a\nb"}))
+    assert admin.password is None
+
+
+@pytest.mark.parametrize(
+    "when, given, expired",
+    [
+        ("never", True, False),
+        ("given", True, True),
+        ("given", False, False),
+        ("always", False, True),
+    ],
+)
+def test_change_at_first_logon(make_ctx, admin, rsa_key, when, given, expired):
+    config = with_section(AgentConfig(), "password", change_at_first_logon=when)
+    if given:
+        ctx = make_ctx(config, admin_pass=Secret("Given-Pa55"))
+    else:
+        ctx = make_ctx(config, sink=MemorySink(), public_keys={"k": public_line(rsa_key)})
+    assert PasswordPlugin().run(ctx) is Outcome.DONE
+    assert admin.password_expired is expired
+
+
+def test_password_goes_to_the_meta_admin_username(make_ctx, platform):
+    platform.users.ensure("ops")
+    PasswordPlugin().run(make_ctx(admin_pass=Secret("X-Pa55"), meta={"admin_username": "ops"}))
+    assert platform.users.users["ops"].password == Secret("X-Pa55")

@@ -1,49 +1,75 @@
-import gzip
-
 import pytest
 
-from wincloud.agent.userdata.scripts import Script, parse_scripts
-from wincloud.errors import InvalidMetadata
+from wincloud.agent.userdata.scripts import (
+    is_ec2_format,
+    is_ec2_persist,
+    parse_ec2,
+    script_kind,
+    script_name,
+)
 
 
 @pytest.mark.parametrize(
-    "data, name",
+    "data, kind",
     [
-        (b"#!/bin/bash\necho\n", "userdata"),
-        (b"\xef\xbb\xbf#!/bin/sh\n", "userdata"),
-        (b"#ps1_sysnative\nWrite-Host hi\n", "userdata.ps1"),
-        (b"#PS1\nWrite-Host hi\n", "userdata.ps1"),
-        (b"rem cmd\r\necho hi\r\n", "userdata.cmd"),
+        (b"#!/bin/bash\necho\n", "shebang"),
+        (b"\xef\xbb\xbf#!/bin/sh\n", "shebang"),
+        (b"#ps1\nWrite-Host hi\n", "powershell"),
+        (b"#PS1\nWrite-Host hi\n", "powershell"),
+        (b"#ps1_sysnative\nWrite-Host hi\n", "powershell_sysnative"),
+        (b"#ps1_x86\nWrite-Host hi\n", "powershell_x86"),
+        (b"rem cmd\r\necho hi\r\n", "cmd"),
+        (b"REM CMD\r\necho hi\r\n", "cmd"),
     ],
 )
-def test_single_scripts_by_their_first_line(data, name):
-    assert parse_scripts(data) == [Script(name, data)]
+def test_kind_comes_from_the_first_line(data, kind):
+    assert script_kind(data) == kind
 
 
-@pytest.mark.parametrize("data", [b"#cloud-config\nusers: []\n", b"just text", b""])
-def test_other_formats_hold_no_script(data):
-    assert parse_scripts(data) == []
+@pytest.mark.parametrize("data", [b"#cloud-config\n{}", b"just text", b"", b"echo #!/bin/sh"])
+def test_other_first_lines_are_no_script(data):
+    assert script_kind(data) is None
 
 
-def test_gzip_is_expanded():
-    assert parse_scripts(gzip.compress(b"#!/bin/sh\n")) == [Script("userdata", b"#!/bin/sh\n")]
+@pytest.mark.parametrize(
+    "base, kind, name",
+    [
+        ("userdata", "powershell_x86", "userdata.ps1"),
+        ("setup.PS1", "powershell", "setup.PS1"),
+        ("a/b\\c", "cmd", "a_b_c.cmd"),
+        ("run.sh", "shebang", "run.sh"),
+        ("", "shebang", "userdata"),
+    ],
+)
+def test_names_get_the_extension_of_their_kind(base, kind, name):
+    assert script_name(base, kind) == name
 
 
-def test_corrupt_gzip_is_invalid():
-    with pytest.raises(InvalidMetadata):
-        parse_scripts(b"\x1f\x8b\x08\x00garbage")
+EC2 = b"""<script>
+echo batch one
+</script>
+<powershell>
+Write-Host ps one
+</powershell>
+<script>echo batch two</script>
+<persist>true</persist>
+"""
 
 
-def test_mime_parts_keep_their_names_and_order():
-    data = (
-        b'Content-Type: multipart/mixed; boundary="B"\nMIME-Version: 1.0\n\n'
-        b"--B\nContent-Type: text/cloud-config\n\n#cloud-config\n{}\n"
-        b"--B\nContent-Type: text/x-shellscript\n"
-        b'Content-Disposition: attachment; filename="a.sh"\n\n'
-        b"#!/bin/sh\necho a\n"
-        b"--B\nContent-Type: text/plain\n\n#ps1\nWrite-Host b\n"
-        b"--B--\n"
-    )
-    scripts = parse_scripts(data)
-    assert [s.name for s in scripts] == ["a.sh", "part-003.ps1"]
-    assert scripts[0].body == b"#!/bin/sh\necho a"  # the newline before a boundary is its own
+def test_ec2_batch_blocks_run_before_powershell_blocks():
+    assert is_ec2_format(EC2)
+    scripts = parse_ec2(EC2)
+    assert [(s.name, s.kind, s.body) for s in scripts] == [
+        ("ec2-script-00.cmd", "cmd", b"echo batch one"),
+        ("ec2-script-01.cmd", "cmd", b"echo batch two"),
+        ("ec2-powershell-00.ps1", "powershell", b"Write-Host ps one"),
+    ]
+
+
+def test_ec2_persist_is_noticed():
+    assert is_ec2_persist(EC2)
+    assert not is_ec2_persist(b"<powershell>x</powershell>")
+
+
+def test_a_script_mentioning_tags_is_no_ec2_user_data():
+    assert not is_ec2_format(b"#!/bin/sh\necho '<script>x</script>'\n")

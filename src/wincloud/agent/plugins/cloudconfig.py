@@ -1,0 +1,257 @@
+"""Apply the ``#cloud-config`` documents of the user-data (whole, or MIME parts), in order.
+
+Every document is parsed and checked first (names, paths, hashes Windows cannot take,
+passwords Windows would refuse, host names, NTP servers): a wrong one is an InvalidMetadata
+naming the key, and nothing is applied. Then, per document: ``timezone``, ``ntp``, the host
+name, ``groups``, ``users``, ``chpasswd``, ``write_files`` (after the users, so they may own
+files), and last the ``runcmd`` lines as one script (exit codes as for user-data scripts).
+Each step is remembered once done, so a reboot (a new Windows computer name) does not apply
+it twice (``append`` would append twice). Keys outside the subset are logged and ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import ClassVar, Final
+
+from wincloud.agent.plugins._admin import is_admin
+from wincloud.agent.plugins._scripts import run_scripts
+from wincloud.agent.plugins.base import Frequency, Outcome, RunContext, Stage
+from wincloud.agent.plugins.hostname import apply_hostname, decide_hostname
+from wincloud.agent.plugins.ntp import apply_ntp, check_servers
+from wincloud.agent.plugins.password import complexity_problem
+from wincloud.agent.plugins.timezone import apply_timezone
+from wincloud.agent.userdata.cloudconfig import (
+    CloudConfig,
+    UserSpec,
+    WriteFile,
+    parse_cloudconfig,
+    render_runcmd,
+)
+from wincloud.agent.userdata.parts import parse_userdata
+from wincloud.agent.userdata.scripts import Script
+from wincloud.errors import InvalidMetadata
+from wincloud.secret import Secret
+
+log = logging.getLogger(__name__)
+
+ADMIN_KEYS: Final = "C:\\ProgramData\\ssh\\administrators_authorized_keys"
+SUDOERS: Final = "/etc/sudoers.d/90-wincloud-{name}"
+_POSIX_USER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
+_WINDOWS_USER: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,19}$")
+_WINDOWS_PATH: Final = re.compile(r"^[A-Za-z]:[\\/]")
+_WINDOWS_GROUP_BAD: Final = frozenset('"/\\[]:|<>+=;,?*@')
+
+
+def _hostname_wanted(doc: CloudConfig) -> str | None:
+    """The FQDN when given (its first label is the host name), else the host name."""
+    if doc.preserve_hostname:
+        return None
+    return doc.fqdn or doc.hostname
+
+
+def precheck(ctx: RunContext, doc: CloudConfig, where: str) -> None:
+    """Everything that can be known wrong before applying, raised as InvalidMetadata."""
+    windows = ctx.platform.family == "windows"
+    names = _WINDOWS_USER if windows else _POSIX_USER
+    defined = {u.name for u in doc.users}
+    min_length = ctx.config.password.min_length
+
+    def check_password(name: str, secret: Secret, at: str) -> None:
+        if windows and ctx.config.password.check_complexity:
+            problem = complexity_problem(secret.reveal(), name, min_length=min_length)
+            if problem:
+                raise InvalidMetadata(f"Windows would refuse the password: {problem}", subject=at)
+
+    groups = [g for u in doc.users for g in u.groups] + [g for g, _ in doc.groups]
+    for group in groups:
+        valid = not _WINDOWS_GROUP_BAD.intersection(group) if windows else names.match(group)
+        if not group or len(group) > 256 or not valid:
+            raise InvalidMetadata("not a valid group name", subject=f"{where}: {group!r}")
+    for user in doc.users:
+        at = f"{where}: users {user.name!r}"
+        if not names.match(user.name):
+            raise InvalidMetadata("not a valid user name", subject=at)
+        if user.password_hash is not None and windows:
+            raise InvalidMetadata(
+                "Windows takes no password hash; give plain_text_passwd", subject=at
+            )
+        if user.password is not None:
+            check_password(user.name, user.password, at)
+        if any("\n" in rule for rule in user.sudo):
+            raise InvalidMetadata("a sudo rule holds a line break", subject=at)
+    for change in doc.chpasswd:
+        at = f"{where}: chpasswd {change.name!r}"
+        if change.name not in defined and not ctx.platform.users.exists(change.name):
+            raise InvalidMetadata("no such user", subject=at)
+        if change.type == "hash" and windows:
+            raise InvalidMetadata("Windows takes no password hash", subject=at)
+        if change.type == "text":
+            check_password(change.name, change.password, at)
+    for item in doc.write_files:
+        absolute = _WINDOWS_PATH.match(item.path) if windows else item.path.startswith("/")
+        if not absolute or ".." in re.split(r"[\\/]", item.path):
+            raise InvalidMetadata(
+                "write_files paths must be absolute, without '..'", subject=f"{where}: {item.path}"
+            )
+    wanted = _hostname_wanted(doc)
+    if wanted:
+        decide_hostname(
+            wanted,
+            family=ctx.platform.family,
+            config=ctx.config.hostname,
+            where=f"{where}: hostname",
+        )
+    if doc.ntp_servers:
+        check_servers(list(doc.ntp_servers), f"{where}: ntp")
+
+
+class CloudConfigPlugin:
+    name: ClassVar[str] = "cloudconfig"
+    stage: ClassVar[Stage] = Stage.MAIN
+    frequency: ClassVar[Frequency] = Frequency.PER_INSTANCE
+
+    def run(self, ctx: RunContext) -> Outcome:
+        data = ctx.metadata.user_data
+        parts = parse_userdata(data).cloud_configs() if data else []
+        if not parts:
+            return Outcome.SKIPPED
+        docs = [parse_cloudconfig(p.body, where=f"user-data {p.name}") for p in parts]
+        for part, doc in zip(parts, docs, strict=True):
+            precheck(ctx, doc, f"user-data {part.name}")
+        reboot = False
+        for index, doc in enumerate(docs):
+            for key in doc.unsupported:
+                log.info("cloud-config key not supported key=%s", key)
+            reboot = self._apply(ctx, doc, f"cc{index}:") or reboot
+        windows = ctx.platform.family == "windows"
+        scripts = [
+            Script(
+                f"runcmd-{i}{'.cmd' if windows else ''}",
+                render_runcmd(d.runcmd, windows=windows),
+                "cmd" if windows else "shebang",
+            )
+            for i, d in enumerate(docs)
+            if d.runcmd
+        ]
+        if reboot:
+            return Outcome.REBOOT_AND_RETRY if scripts else Outcome.REBOOT
+        if not scripts:
+            return Outcome.DONE
+        return run_scripts(
+            ctx,
+            scripts,
+            timeout=ctx.config.userdata.timeout,
+            what="runcmd",
+            memo=ctx.memo,
+            prefix="runcmd:",
+        )
+
+    def _apply(self, ctx: RunContext, doc: CloudConfig, prefix: str) -> bool:
+        """Apply one document's steps not yet done; True when a reboot is needed."""
+        reboot = False
+
+        def step(name: str, action: Callable[[], object]) -> None:
+            if ctx.memo.get(prefix + name) == "done":
+                return
+            action()
+            ctx.memo[prefix + name] = "done"
+
+        if doc.timezone:
+            step("timezone", lambda: apply_timezone(ctx, doc.timezone or "", where="cloud-config"))
+        if doc.ntp_servers:
+            step("ntp", lambda: apply_ntp(ctx, list(doc.ntp_servers or ()), where="cloud-config"))
+        wanted = _hostname_wanted(doc)
+        if wanted and ctx.memo.get(prefix + "hostname") != "done":
+            config = ctx.config.hostname
+            if doc.prefer_fqdn:
+                config = dataclasses.replace(config, use_fqdn=True)
+            outcome = apply_hostname(ctx, wanted, where="cloud-config hostname", config=config)
+            ctx.memo[prefix + "hostname"] = "done"
+            reboot = outcome is Outcome.REBOOT
+        step("groups", lambda: self._groups(ctx, doc))
+        for user in doc.users:
+            step(f"user:{user.name}", partial(self._user, ctx, user))
+        step("chpasswd", lambda: self._chpasswd(ctx, doc))
+        for index, item in enumerate(doc.write_files):
+            step(f"file:{index}", partial(self._write, ctx, item))
+        return reboot
+
+    @staticmethod
+    def _groups(ctx: RunContext, doc: CloudConfig) -> None:
+        users = ctx.platform.users
+        for name, members in doc.groups:
+            created = users.ensure_group(name)
+            log.info("group ready name=%s created=%s", name, created)
+            for member in members:
+                if users.exists(member):
+                    users.ensure(member, groups=[name])
+                else:
+                    log.warning(
+                        "group member skipped group=%s user=%s reason=no-such-user", name, member
+                    )
+
+    @staticmethod
+    def _user(ctx: RunContext, user: UserSpec) -> None:
+        users, windows = ctx.platform.users, ctx.platform.family == "windows"
+        created = users.ensure(user.name, groups=list(user.groups))
+        log.info(
+            "user ready name=%s created=%s groups=%s", user.name, created, ",".join(user.groups)
+        )
+        if user.ignored:
+            log.info("user keys not supported user=%s keys=%s", user.name, ",".join(user.ignored))
+        if user.password is not None:
+            ctx.register_secret(user.password.reveal())
+            users.set_password(user.name, user.password)
+        if user.password_hash is not None:
+            users.set_password_hash(user.name, user.password_hash)
+        if user.sudo and windows:
+            log.warning(
+                "sudo ignored on Windows user=%s hint=put the user in Administrators", user.name
+            )
+        elif user.sudo:
+            text = "".join(f"{user.name} {rule}\n" for rule in user.sudo)
+            ctx.platform.files.write(SUDOERS.format(name=user.name), text.encode(), mode=0o440)
+        if user.ssh_keys:
+            users.set_authorized_keys(user.name, list(user.ssh_keys))
+            if windows and is_admin(ctx, user.name):
+                existing = (ctx.platform.files.read(ADMIN_KEYS) or b"").decode("utf-8", "replace")
+                keys = list(dict.fromkeys([*existing.splitlines(), *user.ssh_keys]))
+                users.set_admin_authorized_keys([k for k in keys if k.strip()])
+
+    @staticmethod
+    def _chpasswd(ctx: RunContext, doc: CloudConfig) -> None:
+        users = ctx.platform.users
+        for change in doc.chpasswd:
+            ctx.register_secret(change.password.reveal())
+            if change.type == "hash":
+                users.set_password_hash(change.name, change.password)
+            else:
+                users.set_password(change.name, change.password)
+            if doc.chpasswd_expire:
+                users.expire_password(change.name)
+            log.info("password changed user=%s expire=%s", change.name, doc.chpasswd_expire)
+
+    @staticmethod
+    def _write(ctx: RunContext, item: WriteFile) -> None:
+        files, windows = ctx.platform.files, ctx.platform.family == "windows"
+        content = item.content
+        if item.append:
+            content = (files.read(item.path) or b"") + content
+        owner = None if windows else item.owner
+        if owner is not None and not ctx.platform.users.exists(owner):
+            log.warning("file owner unknown, left to root path=%s owner=%s", item.path, owner)
+            owner = None
+        mode = 0o644 if item.permissions is None else item.permissions
+        files.write(item.path, content, mode=mode, owner=owner)
+        log.info(
+            "file written path=%s bytes=%d mode=%o append=%s",
+            item.path,
+            len(content),
+            mode,
+            item.append,
+        )

@@ -1,0 +1,155 @@
+"""User-data into parts: scripts, cloud-config documents, a PEM certificate, and what is
+skipped (with its reason, never its content). Pure: bytes in, parts out.
+
+Accepted: gzip (expanded up to 16 MiB), MIME multipart messages (nested too; each part by its
+Content-Type, or by its first line for text/plain, text/x-not-multipart and
+application/octet-stream), the EC2 ``<script>``/``<powershell>`` format, and single scripts,
+``#cloud-config`` documents or PEM certificates.
+"""
+
+from __future__ import annotations
+
+import zlib
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+from wincloud.agent.userdata.scripts import (
+    BOM,
+    Script,
+    is_ec2_format,
+    parse_ec2,
+    script_kind,
+    script_name,
+)
+from wincloud.errors import InvalidMetadata
+
+MAX_EXPANDED: Final = 16 * 1024 * 1024
+GZIP_MAGIC: Final = b"\x1f\x8b"
+CLOUD_CONFIG: Final = b"#cloud-config"
+PEM_CERTIFICATE: Final = b"-----BEGIN CERTIFICATE-----"
+SCRIPT_TYPES: Final = frozenset(
+    {
+        "text/x-shellscript",
+        "text/x-shellscript-per-boot",
+        "text/x-shellscript-per-instance",
+        "text/x-shellscript-per-once",
+        "text/x-sh",
+        "text/x-powershell",
+        "text/x-cmd",
+        "text/x-python",
+    }
+)
+SNIFFED_TYPES: Final = frozenset(
+    {"text/plain", "text/x-not-multipart", "application/octet-stream", "application/x-gzip"}
+)
+Kind = Literal["script", "cloud-config", "certificate", "skipped"]
+
+
+@dataclass(frozen=True)
+class Part:
+    kind: Kind
+    name: str
+    body: bytes = field(repr=False)
+    script: Script | None = None
+    reason: str = ""
+    """Skipped: why (its content type, or "unrecognised content")."""
+
+
+@dataclass
+class Parsed:
+    parts: list[Part] = field(default_factory=list)
+
+    def scripts(self) -> list[Script]:
+        return [p.script for p in self.parts if p.script is not None]
+
+    def cloud_configs(self) -> list[Part]:
+        return [p for p in self.parts if p.kind == "cloud-config"]
+
+    def certificates(self) -> list[bytes]:
+        return [p.body for p in self.parts if p.kind == "certificate"]
+
+    def skipped(self) -> list[Part]:
+        return [p for p in self.parts if p.kind == "skipped"]
+
+
+def gunzip(data: bytes, *, where: str = "user_data") -> bytes:
+    try:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        out = inflater.decompress(data, MAX_EXPANDED + 1)
+    except zlib.error as exc:
+        raise InvalidMetadata(f"corrupt gzip ({exc})", subject=where) from None
+    if len(out) > MAX_EXPANDED:
+        raise InvalidMetadata("expands beyond 16 MiB", subject=where)
+    if not inflater.eof:
+        raise InvalidMetadata("truncated gzip", subject=where)
+    return out
+
+
+def _is_mime(data: bytes) -> bool:
+    head = data[:4096].lower()
+    return b"content-type: multipart/" in head and b"mime-version" in head
+
+
+def _sniff(body: bytes, name: str, reason: str) -> list[Part]:
+    """One part by its first line (or the EC2 tags)."""
+    text = body.removeprefix(BOM)
+    kind = script_kind(text)
+    if kind is not None:
+        script = Script(script_name(name, kind), body, kind)
+        return [Part("script", script.name, body, script)]
+    head = text.lstrip()[:64]
+    if head.startswith(CLOUD_CONFIG):
+        return [Part("cloud-config", name, text)]
+    if head.startswith(PEM_CERTIFICATE):
+        return [Part("certificate", name, text)]
+    if is_ec2_format(text):
+        return [Part("script", s.name, s.body, s) for s in parse_ec2(text)]
+    return [Part("skipped", name, body, reason=reason or "unrecognised content")]
+
+
+def _from_mime(data: bytes) -> list[Part]:
+    import email
+    import email.policy
+
+    message = email.message_from_bytes(data, policy=email.policy.compat32)
+    parts: list[Part] = []
+    for index, part in enumerate(message.walk()):
+        if part.is_multipart():
+            continue
+        ctype = part.get_content_type()
+        name = part.get_filename() or f"part-{index:03d}"
+        payload = part.get_payload(decode=True)
+        if not isinstance(payload, bytes):
+            parts.append(Part("skipped", name, b"", reason=f"{ctype} (no payload)"))
+            continue
+        if payload.startswith(GZIP_MAGIC):
+            payload = gunzip(payload, where=f"user_data {name}")
+        if ctype == "text/cloud-config":
+            parts.append(Part("cloud-config", name, payload))
+        elif ctype in SCRIPT_TYPES:
+            kind = script_kind(payload) or ("powershell" if "powershell" in ctype else "shebang")
+            if kind == "shebang" and not payload.removeprefix(BOM).startswith(b"#!"):
+                parts.append(Part("skipped", name, payload, reason=f"{ctype} without #!"))
+                continue
+            script = Script(script_name(name, kind), payload, kind)
+            parts.append(Part("script", script.name, payload, script))
+        elif ctype in SNIFFED_TYPES:
+            parts += _sniff(payload, name, ctype)
+        else:
+            parts.append(Part("skipped", name, payload, reason=ctype))
+    return parts
+
+
+def parse_userdata(user_data: bytes) -> Parsed:
+    """Split user-data into parts, in order. InvalidMetadata only for corrupt gzip."""
+    data = gunzip(user_data) if user_data.startswith(GZIP_MAGIC) else user_data
+    if not data.strip():
+        return Parsed()
+    if _is_mime(data):
+        return Parsed(_from_mime(data))
+    return Parsed(_sniff(data, "userdata", ""))
+
+
+def parse_scripts(user_data: bytes) -> list[Script]:
+    """Only the scripts of the user-data, in order."""
+    return parse_userdata(user_data).scripts()
