@@ -17,13 +17,14 @@ demo: $(STAMP)
 	$(BIN)/wincloud metadata demo
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench packaging
+	$(BIN)/ruff format --check src tests bench packaging
 
 types: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/mypy --platform win32 src/wincloud
 	$(BIN)/mypy --strict tests/typing
+	$(BIN)/mypy --strict --platform win32 tests/typing
 	$(BIN)/lint-imports
 
 pytest: $(STAMP)
@@ -33,6 +34,7 @@ test: lint types pytest
 
 bench: $(STAMP)
 	$(BIN)/python bench/metadata_bootstorm.py
+	$(BIN)/python bench/agent_boot.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .pytest_cache .ruff_cache

@@ -2,4 +2,6 @@
 
 from wincloud.cli import main
 
-main()
+# A command that ends with ctx.exit(status) makes main() return the status (click's
+# non-standalone mode): hand it to the interpreter, as the console script's wrapper does.
+raise SystemExit(main())

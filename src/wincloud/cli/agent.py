@@ -8,6 +8,8 @@ from pathlib import Path
 
 import click
 
+from wincloud.cli.agent_service import service
+
 HELP_ROOT = "Work on this directory as if it were / (POSIX only): tests, image preparation."
 
 
@@ -76,3 +78,37 @@ def state(root: Path | None) -> None:
     store = current(root.resolve() if root else None).state
     click.echo(f"# {store.where}")
     click.echo(load_state(store).to_json().decode(), nl=False)
+
+
+@agent.group("config")
+def config() -> None:
+    """The agent's config file."""
+
+
+@config.command("import-cloudbase-init")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the TOML to this file (atomically) instead of standard output.",
+)
+def import_cloudbase_init(file: Path, out: Path | None) -> None:
+    """Convert a cloudbase-init.conf into the agent's TOML config. Options without a wincloud
+    equivalent are listed on standard error (and as comments in the TOML): `warning:` for
+    what wincloud will not do, `note:` for what it does differently or needs no option for.
+    See docs/agent-config.md."""
+    from wincloud.agent.config_import import import_cloudbase_conf
+    from wincloud.agent.tomlwrite import write_atomic
+
+    conversion = import_cloudbase_conf(file)
+    text = conversion.to_toml(str(file))
+    for note in conversion.notes:
+        click.echo(note.render(), err=True)
+    if out is None:
+        click.echo(text, nl=False)
+        return
+    write_atomic(out, text)
+    click.echo(f"wrote {out} ({len(conversion.warnings)} warnings)", err=True)
+
+
+agent.add_command(service)
