@@ -9,6 +9,7 @@ application/octet-stream), the EC2 ``<script>``/``<powershell>`` format, and sin
 
 from __future__ import annotations
 
+import re
 import zlib
 from dataclasses import dataclass, field
 from typing import Final, Literal
@@ -107,6 +108,13 @@ def _sniff(body: bytes, name: str, reason: str) -> list[Part]:
     return [Part("skipped", name, body, reason=reason or "unrecognised content")]
 
 
+def safe_part_name(given: str | None, index: int) -> str:
+    """A part's name as logs and script file names may use it: ``[A-Za-z0-9._-]`` only (a
+    MIME file name can carry newlines or path separators), at most 64 characters."""
+    cleaned = re.sub(r"[^A-Za-z0-9._-]", "_", given or "")[:64].strip("._")
+    return cleaned or f"part-{index:03d}"
+
+
 def _from_mime(data: bytes) -> list[Part]:
     import email
     import email.policy
@@ -117,7 +125,7 @@ def _from_mime(data: bytes) -> list[Part]:
         if part.is_multipart():
             continue
         ctype = part.get_content_type()
-        name = part.get_filename() or f"part-{index:03d}"
+        name = safe_part_name(part.get_filename(), index)
         payload = part.get_payload(decode=True)
         if not isinstance(payload, bytes):
             parts.append(Part("skipped", name, b"", reason=f"{ctype} (no payload)"))

@@ -100,3 +100,13 @@ def test_nested_multipart_is_walked():
 def test_a_powershell_part_type_without_marker_is_powershell():
     data = mime(b"Content-Type: text/x-powershell\n\nWrite-Host hi")
     assert parse_scripts(data)[0].kind == "powershell"
+
+
+def test_part_names_cannot_carry_newlines_or_paths():
+    from wincloud.agent.userdata.parts import safe_part_name
+
+    assert safe_part_name("a\n2026-01-01 forged", 3) == "a_2026-01-01_forged"
+    assert safe_part_name("../../etc/passwd", 0) == "etc_passwd"
+    assert safe_part_name("\n\n", 7) == "part-007"
+    assert safe_part_name(None, 1) == "part-001"
+    assert len(safe_part_name("x" * 500, 0)) == 64
