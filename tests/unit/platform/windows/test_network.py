@@ -1,6 +1,6 @@
 import pytest
 
-from wincloud.errors import NotSupported, PlatformError
+from wincloud.errors import PlatformError
 from wincloud.platform import InterfacePlan, NetworkPlan, RoutePlan
 from wincloud.platform.windows._win32.wmi import STANDARD_CIMV2 as NS
 
@@ -89,14 +89,3 @@ def test_invalid_plan_is_refused(platform):
     bad = NetworkPlan(interfaces=(InterfacePlan(mac=MAC, addresses=("10.0.0.300/24",)),))
     with pytest.raises(PlatformError):
         platform.network.apply(bad)
-
-
-def test_bonds_are_not_supported_yet(platform):
-    plan = NetworkPlan(
-        interfaces=(
-            InterfacePlan(mac=MAC),
-            InterfacePlan(mac="", kind="bond", name="bond0", members=(MAC,), dhcp4=True),
-        )
-    )
-    with pytest.raises(NotSupported):
-        platform.network.apply(plan)

@@ -1,5 +1,6 @@
 """WMI through COM (SWbemServices via pywin32's win32com.client): query instances of a class,
-call a method (instance or static), write properties back (Put_), delete an instance.
+call a method (instance or static), write properties back (Put_), create an instance (Put_ of
+a spawned instance, with the provider's custom options as the call's context), delete one.
 
 Values come back as the scripting API gives them: arrays as tuples, and 64-bit integers
 (uint64, e.g. MSFT_Partition.Size) as *strings* — the decisions convert them.
@@ -17,6 +18,8 @@ from wincloud.errors import NotSupported, PlatformError
 CIMV2: Final = r"root\cimv2"
 STANDARD_CIMV2: Final = r"root\StandardCimv2"
 STORAGE: Final = r"root\Microsoft\Windows\Storage"
+WBEM_FLAG_CREATE_ONLY: Final = 2
+"""WbemChangeFlagEnum.wbemChangeFlagCreateOnly: Put_ fails instead of updating."""
 
 Scalar = str | int | bool | None
 Value = Scalar | tuple[Scalar, ...]
@@ -49,6 +52,18 @@ class Wmi(Protocol):
 
     def put(self, namespace: str, path: str, props: Mapping[str, Value]) -> None:
         """Set properties of an instance and write it back (Put_)."""
+        ...
+
+    def create(
+        self,
+        namespace: str,
+        cls: str,
+        props: Mapping[str, Value],
+        options: Mapping[str, Value] | None = None,
+    ) -> str:
+        """Create an instance (PutInstance, create only) with ``props`` set; ``options`` go
+        as the call's context, which is how the MSFT_* providers take their custom options
+        (New-NetLbfoTeam's TeamMembers and TeamNicName). Returns the new relative path."""
         ...
 
     def delete(self, namespace: str, path: str) -> None: ...
@@ -178,6 +193,33 @@ class ComWmi:
             item.Put_()
 
         self._guard("put", path, run)
+
+    def create(
+        self,
+        namespace: str,
+        cls: str,
+        props: Mapping[str, Value],
+        options: Mapping[str, Value] | None = None,
+    ) -> str:
+        service = self._service(namespace)
+
+        def run() -> str:
+            import win32com.client
+
+            item = service.Get(cls).SpawnInstance_()
+            for name, value in props.items():
+                item.Properties_.Item(name).Value = (
+                    list(value) if isinstance(value, tuple) else value
+                )
+            context = None
+            if options:
+                context = win32com.client.Dispatch("WbemScripting.SWbemNamedValueSet")
+                for name, value in options.items():
+                    context.Add(name, list(value) if isinstance(value, tuple) else value)
+            return str(item.Put_(WBEM_FLAG_CREATE_ONLY, context).RelPath)
+
+        path: str = self._guard("create", cls, run)
+        return path
 
     def delete(self, namespace: str, path: str) -> None:
         service = self._service(namespace)

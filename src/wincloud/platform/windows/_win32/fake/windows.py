@@ -20,6 +20,7 @@ from wincloud.platform.windows._win32.fake.remote import FakeCertStore, FakeWsMa
 from wincloud.platform.windows._win32.fake.system import FakeKernel32, FakeServices, FakeSpawner
 from wincloud.platform.windows._win32.fake.tools import TZ_INFO, TZ_KEYS, FakeTools
 from wincloud.platform.windows._win32.fake.wmi import FakeWmi
+from wincloud.platform.windows._win32.fake.wmi_lbfo import install_lbfo
 from wincloud.platform.windows._win32.fake.wmi_network import add_adapter, install_network
 from wincloud.platform.windows._win32.fake.wmi_storage import FakeLicensing, add_partition
 from wincloud.platform.windows._win32.kernel32 import VolumeInfo
@@ -75,6 +76,7 @@ class FakeWindows:
         self.services.add("w32time", state="stopped", start=StartType.MANUAL)
         self.services.add("TermService", state="running", start=StartType.MANUAL)
         install_network(self.wmi)
+        install_lbfo(self.wmi)
         add_adapter(self.wmi, "Ethernet", MAC, 4, dhcp_address="10.0.0.99")
         add_partition(self.wmi, 0, 1, size=100 * 1024**2, size_max=100 * 1024**2)
         add_partition(self.wmi, 0, 2, size=40 * GB, size_max=60 * GB, letter="C")

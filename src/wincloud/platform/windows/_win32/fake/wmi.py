@@ -1,12 +1,13 @@
 """A stateful fake of the WMI binding: object sets per namespace, keyed by relative path, with
-methods as Python handlers that change the objects, as the providers do. Errors carry the
-WBEM_E_* codes of "WMI Error Constants"."""
+methods as Python handlers that change the objects, as the providers do (``__put`` and
+``__delete`` hooks run before a write or a delete; a class's creator handles ``create``).
+Errors carry the WBEM_E_* codes of "WMI Error Constants"."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from wincloud.errors import PlatformError
 from wincloud.platform.windows._win32.errors import (
@@ -28,6 +29,12 @@ class FakeInstance:
 
 Handler = Callable[["FakeWmi", str, FakeInstance | None, dict[str, Any]], dict[str, Any]]
 """(wmi, namespace, instance or None for a static method, in-params) -> out-params."""
+Creator = Callable[["FakeWmi", str, dict[str, Any], dict[str, Any]], FakeInstance]
+"""(wmi, namespace, properties, custom options) -> the instance created."""
+
+# "WMI Error Constants"
+WBEM_E_INVALID_OPERATION: Final = 0x80041016
+WBEM_E_PROVIDER_NOT_CAPABLE: Final = 0x80041024
 
 
 def wmi_error(operation: str, code: int, subject: str) -> PlatformError:
@@ -51,18 +58,26 @@ class FakeWmi:
         self.objects: dict[str, dict[str, FakeInstance]] = {}
         self.classes: dict[str, set[str]] = {}
         self.methods: dict[tuple[str, str, str], Handler] = {}
+        self.creators: dict[tuple[str, str], Creator] = {}
         self.queries: list[str] = []
 
     # -- building state ------------------------------------------------------------------
 
     def define(
-        self, namespace: str, cls: str, methods: Mapping[str, Handler] | None = None
+        self,
+        namespace: str,
+        cls: str,
+        methods: Mapping[str, Handler] | None = None,
+        *,
+        creator: Creator | None = None,
     ) -> None:
         ns = namespace.lower()
         self.objects.setdefault(ns, {})
         self.classes.setdefault(ns, set()).add(cls.lower())
         for name, handler in (methods or {}).items():
             self.methods[(ns, cls.lower(), name.lower())] = handler
+        if creator is not None:
+            self.creators[(ns, cls.lower())] = creator
 
     def add(
         self, namespace: str, cls: str, props: Mapping[str, Any], keys: Sequence[str]
@@ -131,10 +146,30 @@ class FakeWmi:
             hook(self, namespace, instance, dict(props))
         instance.props.update(props)
 
+    def create(
+        self,
+        namespace: str,
+        cls: str,
+        props: Mapping[str, Value],
+        options: Mapping[str, Value] | None = None,
+    ) -> str:
+        self._namespace(namespace)
+        if cls.lower() not in self.classes.get(namespace.lower(), set()):
+            raise wmi_error("create", WBEM_E_INVALID_CLASS, cls)
+        creator = self.creators.get((namespace.lower(), cls.lower()))
+        if creator is None:
+            raise wmi_error("create", WBEM_E_PROVIDER_NOT_CAPABLE, cls)
+        return creator(self, namespace, dict(props), dict(options or {})).path
+
     def delete(self, namespace: str, path: str) -> None:
         objects = self._namespace(namespace)
-        if objects.pop(path.lower(), None) is None:
+        instance = objects.get(path.lower())
+        if instance is None:
             raise wmi_error("delete", WBEM_E_NOT_FOUND, path)
+        hook = self.methods.get((namespace.lower(), instance.cls.lower(), "__delete"))
+        if hook is not None:
+            hook(self, namespace, instance, {})
+        objects.pop(path.lower(), None)
 
 
 def _frozen(props: Mapping[str, Any]) -> dict[str, Any]:

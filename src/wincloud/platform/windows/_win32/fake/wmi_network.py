@@ -1,7 +1,8 @@
 """Fake root/StandardCimv2 networking: MSFT_NetAdapter, MSFT_NetIPInterface, MSFT_NetIPAddress
-(static Create), MSFT_NetRoute (static Create), MSFT_DNSClientServerAddress and
-MSFT_DNSClientGlobalSetting, behaving as the NetTCPIP/DnsClient providers do for the calls the
-decisions make."""
+(static Create), MSFT_NetRoute (static Create), MSFT_DNSClientServerAddress,
+MSFT_DNSClientGlobalSetting and the adapters' VlanID advanced property
+(MSFT_NetAdapterAdvancedPropertySettingData), behaving as the NetAdapter/NetTCPIP/DnsClient
+providers do for the calls the decisions make. Teams live in ``wmi_lbfo``."""
 
 from __future__ import annotations
 
@@ -83,8 +84,26 @@ def _put_interface(
     return {}
 
 
+def _put_advanced(
+    wmi: FakeWmi, ns: str, instance: FakeInstance | None, props: dict[str, Any]
+) -> dict[str, Any]:
+    # Set-NetAdapterAdvancedProperty: RegistryValue is a string array; a value outside the
+    # property's NumericParameterMinValue..MaxValue is refused ("WMI Error Constants")
+    assert instance is not None
+    value = props.get("RegistryValue")
+    if value is not None:
+        low = int(instance.props["NumericParameterMinValue"])
+        high = int(instance.props["NumericParameterMaxValue"])
+        ok = isinstance(value, tuple) and len(value) == 1 and str(value[0]).isdigit()
+        if not ok or not low <= int(value[0]) <= high:
+            raise wmi_error("put", WBEM_E_INVALID_PARAMETER, f"RegistryValue={value!r}")
+        instance.props["DisplayValue"] = str(value[0])
+    return {}
+
+
 def install_network(wmi: FakeWmi) -> None:
     wmi.define(NS, "MSFT_NetAdapter")
+    wmi.define(NS, "MSFT_NetAdapterAdvancedPropertySettingData", {"__put": _put_advanced})
     wmi.define(NS, "MSFT_NetIPInterface", {"__put": _put_interface})
     wmi.define(NS, "MSFT_NetIPAddress", {"Create": _create_address})
     wmi.define(NS, "MSFT_NetRoute", {"Create": _create_route})
@@ -95,30 +114,78 @@ def install_network(wmi: FakeWmi) -> None:
 
 
 def add_adapter(
-    wmi: FakeWmi, name: str, mac: str, index: int, *, dhcp_address: str | None = None
-) -> None:
-    """An adapter as Windows finds it after sysprep: DHCP on both families, MTU 1500."""
+    wmi: FakeWmi,
+    name: str,
+    mac: str,
+    index: int,
+    *,
+    dhcp_address: str | None = None,
+    vlan: bool = True,
+    description: str = "Red Hat VirtIO Ethernet Adapter",
+) -> FakeInstance:
+    """An adapter as Windows finds it after sysprep: DHCP on both families, MTU 1500, and
+    (``vlan``) a driver offering the VlanID advanced property, set to 0 (untagged)."""
     install_network(wmi)
-    wmi.add(
+    device = f"{{{index:08X}-0000-0000-0000-000000000000}}"
+    adapter = wmi.add(
         NS,
         "MSFT_NetAdapter",
         {
             "Name": name,
             "InterfaceIndex": index,
             "MacAddress": mac.upper().replace(":", "-"),
-            "InterfaceDescription": "Red Hat VirtIO Ethernet Adapter",
+            "InterfaceDescription": description,
             "Status": "Up",
-            "DeviceID": f"{{0000000{index}-0000-0000-0000-000000000000}}",
+            "DeviceID": device,
         },
         ("DeviceID",),
     )
+    if vlan:
+        advanced = {
+            "InstanceID": f"{device}::VlanID",
+            "Name": name,
+            "DisplayName": "VLAN ID",
+            "RegistryKeyword": "VlanID",
+            "RegistryValue": ("0",),
+            "DisplayValue": "0",
+            "NumericParameterMinValue": 0,
+            "NumericParameterMaxValue": 4094,
+        }
+        wmi.add(NS, "MSFT_NetAdapterAdvancedPropertySettingData", advanced, ("InstanceID",))
+    bind_ip(wmi, index)
+    if dhcp_address:
+        add_address(wmi, index, dhcp_address, 24, ORIGIN_DHCP)
+    return adapter
+
+
+def next_index(wmi: FakeWmi) -> int:
+    """The InterfaceIndex a new adapter gets (Windows never reuses a live one)."""
+    return 1 + max(
+        (int(a.props["InterfaceIndex"]) for a in wmi.instances(NS, "MSFT_NetAdapter")), default=0
+    )
+
+
+def bind_ip(wmi: FakeWmi, index: int) -> None:
+    """TCP/IP bound to an adapter: an IP interface per family, DHCP on, MTU 1500, no DNS."""
     for family in (IPV4, IPV6):
         props = {"InterfaceIndex": index, "AddressFamily": family, "Dhcp": 1, "NlMtu": 1500}
         wmi.add(NS, "MSFT_NetIPInterface", props, ("InterfaceIndex", "AddressFamily"))
         server = {"InterfaceIndex": index, "AddressFamily": family, "ServerAddresses": ()}
         wmi.add(NS, "MSFT_DNSClientServerAddress", server, ("InterfaceIndex", "AddressFamily"))
-    if dhcp_address:
-        add_address(wmi, index, dhcp_address, 24, ORIGIN_DHCP)
+
+
+def unbind_ip(wmi: FakeWmi, index: int) -> None:
+    """TCP/IP unbound (a team member, a removed team interface): its IP interfaces,
+    addresses, routes and DNS servers go."""
+    for cls in (
+        "MSFT_NetIPInterface",
+        "MSFT_NetIPAddress",
+        "MSFT_NetRoute",
+        "MSFT_DNSClientServerAddress",
+    ):
+        for item in wmi.instances(NS, cls):
+            if item.props["InterfaceIndex"] == index:
+                wmi.remove(NS, item)
 
 
 def add_address(wmi: FakeWmi, index: int, address: str, prefix: int, origin: int) -> None:
