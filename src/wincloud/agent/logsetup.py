@@ -14,10 +14,12 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Final
+from typing import IO, TYPE_CHECKING, Final
 
-from wincloud.agent.config import LogConfig
 from wincloud.secret import Secret
+
+if TYPE_CHECKING:
+    from wincloud.agent.config import LogConfig
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,8 @@ class RedactingFormatter(logging.Formatter):
 
 @dataclass
 class LogSetup:
+    """The handlers ``setup_logging`` attached (``close`` detaches them) and what went wrong."""
+
     handlers: list[logging.Handler] = field(default_factory=list)
     streams: list[IO[str]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)

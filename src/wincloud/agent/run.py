@@ -24,9 +24,7 @@ from typing import TYPE_CHECKING
 
 from wincloud import __version__
 from wincloud.agent import http as agent_http
-from wincloud.agent.config import AgentConfig
 from wincloud.agent.discovery import discover
-from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.plugins import REGISTRY as PLUGINS
 from wincloud.agent.plugins import (
     Frequency,
@@ -39,12 +37,15 @@ from wincloud.agent.plugins import (
 from wincloud.agent.sources import REGISTRY as SOURCES
 from wincloud.agent.sources import SourceDeps, create_source
 from wincloud.agent.state import AgentState, PluginRecord, load_state, save_state
-from wincloud.agent.tree import DriveReader
 from wincloud.errors import MetadataNotFound, PlatformError, WincloudError
-from wincloud.platform import Platform
 
 if TYPE_CHECKING:
     import httpx
+
+    from wincloud.agent.config import AgentConfig
+    from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
+    from wincloud.agent.tree import DriveReader
+    from wincloud.platform import Platform
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,8 @@ EARLY_STAGES = (Stage.PRE_NETWORKING, Stage.PRE_METADATA_DISCOVERY)
 
 @dataclass
 class RunReport:
+    """What one run did: its exit status, the source and instance, each plugin's outcome."""
+
     status: ExitStatus = ExitStatus.OK
     source: str | None = None
     instance_id: str | None = None
@@ -78,6 +81,8 @@ class RunReport:
 
 @dataclass
 class Agent:
+    """One agent run over ``config`` and ``platform``; the other fields are for tests."""
+
     config: AgentConfig
     platform: Platform
     http: Callable[[], httpx.Client] | None = None
