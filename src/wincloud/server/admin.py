@@ -112,11 +112,13 @@ def create_admin_app(md: MetadataApp) -> Starlette:
 
     async def get_password(request: Request) -> Response:
         ident = request.path_params["ident"]
-        if await run_in_threadpool(repo.get, ident) is None:
+        found = await run_in_threadpool(repo.get, ident)
+        if found is None:
             raise NotFound("no such instance", subject=ident)
-        stored = await run_in_threadpool(repo.get_password, ident)
+        uuid = found.instance.uuid
+        stored = await run_in_threadpool(repo.get_password, uuid)
         encoded = base64.b64encode(stored).decode() if stored is not None else None
-        return JSONResponse({"uuid": ident, "password_base64": encoded})
+        return JSONResponse({"uuid": uuid, "password_base64": encoded})
 
     async def get_activation(request: Request) -> Response:
         ident = request.path_params["ident"]

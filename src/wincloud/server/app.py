@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from wincloud.server import imdsv2
 from wincloud.server.cache import Rendered, TreeCache
-from wincloud.server.identify import Refusal, identify
+from wincloud.server.identify import FORWARDED_HEADER, Caller, Refusal, identify
 from wincloud.server.metrics import Metrics
 from wincloud.server.password import handle_password
 from wincloud.server.reports import SCHEMAS, handle_report
@@ -93,12 +93,13 @@ class MetadataApp:
     async def _answer(self, request: Request, path: str) -> tuple[Response, str | None]:
         headers = {k.lower(): v for k, v in request.headers.items()}
         client = request.client.host if request.client else None
-        rendered = await run_in_threadpool(self._lookup, client, headers)
-        if isinstance(rendered, Refusal):
-            return self._refuse(rendered), None
+        found = await run_in_threadpool(self._lookup, client, headers)
+        if isinstance(found, Refusal):
+            return self._refuse(found), None
+        caller, rendered = found
         uuid = rendered.instance.uuid
         if path == TOKEN_PATH:
-            return self._issue_token(request, headers, uuid), uuid
+            return self._issue_token(request, headers, caller), uuid
         report = _report_kind(path)
         if report is not None and f"openstack/{report[0]}" in rendered.files:
             return await handle_report(self, request, uuid, report[1]), uuid
@@ -116,7 +117,9 @@ class MetadataApp:
             return _text(404, "not found"), uuid
         return Response(body, media_type=_content_type(path)), uuid
 
-    def _lookup(self, client: str | None, headers: dict[str, str]) -> Rendered | Refusal:
+    def _lookup(
+        self, client: str | None, headers: dict[str, str]
+    ) -> tuple[Caller, Rendered] | Refusal:
         """Identify the caller and fetch its tree (runs in a worker thread: it may query)."""
         caller = identify(self.repo, self.settings, client, headers)
         if isinstance(caller, Refusal):
@@ -127,7 +130,7 @@ class MetadataApp:
             return Refusal(404, "instance removed while answering")
         if caller.tenant is not None and caller.tenant != rendered.instance.project_id:
             return Refusal(404, "X-Tenant-ID does not own the instance")
-        return rendered
+        return caller, rendered
 
     def _refuse(self, refusal: Refusal) -> Response:
         self.metrics.refused.labels(str(refusal.status)).inc()
@@ -136,16 +139,17 @@ class MetadataApp:
             refusal.status, {400: "bad request", 403: "forbidden"}.get(refusal.status, "not found")
         )
 
-    def _issue_token(self, request: Request, headers: dict[str, str], uuid: str) -> Response:
+    def _issue_token(self, request: Request, headers: dict[str, str], caller: Caller) -> Response:
         if request.method != "PUT":
             return _text(405, "use PUT", {"Allow": "PUT"})
-        if "x-forwarded-for" in headers:
-            # AWS refuses token requests that went through a proxy; so do we.
+        if FORWARDED_HEADER in headers and caller.via == "address":
+            # Like AWS: a token request that went through a proxy we do not trust is refused
+            # (a signed or trusted proxy is the one way in that may forward it).
             return _text(403, "forbidden")
         ttl = imdsv2.parse_ttl(headers.get(imdsv2.TTL_HEADER), MAX_TOKEN_TTL)
         if ttl is None:
             return _text(400, f"X-aws-ec2-metadata-token-ttl-seconds must be 1..{MAX_TOKEN_TTL}")
-        token = self.tokens.issue(uuid, ttl)
+        token = self.tokens.issue(caller.ref.uuid, ttl)
         return _text(200, token, {imdsv2.TTL_HEADER: str(ttl)})
 
     def _token_ok(self, headers: dict[str, str], uuid: str) -> bool:

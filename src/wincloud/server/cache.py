@@ -15,8 +15,13 @@ from wincloud.tree import render_http
 @dataclass(frozen=True)
 class Rendered:
     instance: Instance
-    revision: int
+    ref: InstanceRef
+    """The lookup this tree was rendered for: a hit needs the same revision and incarnation."""
     files: dict[str, bytes]
+
+
+def _same_version(a: InstanceRef, b: InstanceRef) -> bool:
+    return a.revision == b.revision and a.incarnation == b.incarnation
 
 
 class TreeCache:
@@ -34,7 +39,7 @@ class TreeCache:
     ) -> Rendered | None:
         with self._lock:
             cached = self._items.get(ref.uuid)
-            if cached is not None and cached.revision == ref.revision:
+            if cached is not None and _same_version(cached.ref, ref):
                 self._items.move_to_end(ref.uuid)
                 self.hits += 1
                 return cached
@@ -42,7 +47,7 @@ class TreeCache:
         stored = load(ref.uuid)
         if stored is None:  # removed between lookup and load
             return None
-        rendered = Rendered(stored.instance, stored.revision, render_http(stored.instance))
+        rendered = Rendered(stored.instance, ref, render_http(stored.instance))
         with self._lock:
             self._items[ref.uuid] = rendered
             self._items.move_to_end(ref.uuid)

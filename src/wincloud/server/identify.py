@@ -6,6 +6,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
+from typing import Literal
 
 from wincloud.server.settings import ServerSettings
 from wincloud.store import InstanceRef, InstanceRepo
@@ -24,13 +25,18 @@ class Refusal:
     reason: str
 
 
+Via = Literal["address", "forwarded-for", "signature"]
+
+
 @dataclass(frozen=True)
 class Caller:
     """An identified caller; ``tenant`` is the proxy's X-Tenant-ID, checked by the app
-    against the instance's project once the record is at hand."""
+    against the instance's project once the record is at hand; ``via`` says how it was told
+    (a trusted proxy's X-Forwarded-For, a signed X-Instance-ID, or the source address)."""
 
     ref: InstanceRef
     tenant: str | None = None
+    via: Via = "address"
 
 
 def sign_instance_id(secret: str, instance_id: str) -> str:
@@ -53,10 +59,23 @@ def _parse_ip(text: str) -> IPv4Address | IPv6Address | None:
 
 def caller_address(
     client_host: str | None, headers: dict[str, str], settings: ServerSettings
-) -> IPv4Address | IPv6Address | None:
-    if settings.trust_forwarded_for and FORWARDED_HEADER in headers:
-        return _parse_ip(headers[FORWARDED_HEADER].split(",")[0])
-    return _parse_ip(client_host) if client_host else None
+) -> tuple[IPv4Address | IPv6Address | None, Via]:
+    """The address that identifies the caller. X-Forwarded-For counts only when the request
+    comes from a trusted proxy; then the rightmost address that is not itself a trusted proxy
+    is the client (whatever a client put on the left of the header is its own claim)."""
+    peer = _parse_ip(client_host) if client_host else None
+    forwarded = headers.get(FORWARDED_HEADER)
+    if forwarded is None or peer is None or not _is_proxy(peer, settings):
+        return peer, "address"
+    for part in reversed(forwarded.split(",")):
+        addr = _parse_ip(part)
+        if addr is None or not _is_proxy(addr, settings):
+            return addr, "forwarded-for"
+    return None, "forwarded-for"
+
+
+def _is_proxy(addr: IPv4Address | IPv6Address, settings: ServerSettings) -> bool:
+    return any(addr in net for net in settings.trusted_proxies)
 
 
 def identify(
@@ -83,11 +102,11 @@ def identify(
         ref = repo.ref_by_id(instance_id)
         if ref is None:
             return Refusal(404, "signed instance id is unknown")
-        return Caller(ref, tenant=headers.get(TENANT_HEADER))
-    addr = caller_address(client_host, headers, settings)
+        return Caller(ref, tenant=headers.get(TENANT_HEADER), via="signature")
+    addr, via = caller_address(client_host, headers, settings)
     if addr is None:
         return Refusal(404, "no usable source address")
     ref = repo.ref_by_address(addr)
     if ref is None:
         return Refusal(404, "no instance has the source address")
-    return Caller(ref)
+    return Caller(ref, via=via)

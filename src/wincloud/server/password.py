@@ -42,6 +42,10 @@ async def handle_password(app: MetadataApp, request: Request, uuid: str) -> Resp
     if body is None:
         app.metrics.passwords.labels("too-large").inc()
         return _text(400, f"password longer than {app.settings.max_password_size} bytes")
+    if not body.strip():
+        # An empty value would read back as "unset" yet lock the endpoint for good.
+        app.metrics.passwords.labels("empty").inc()
+        return _text(400, "an empty password cannot be stored")
     accepted = await run_in_threadpool(app.repo.store_password, uuid, body)
     if not accepted:
         app.metrics.passwords.labels("conflict").inc()

@@ -36,6 +36,9 @@ def _config(app: Any, where: Listen) -> uvicorn.Config:
         log_config=None,
         access_log=False,
         proxy_headers=False,  # identification decides whom to trust (identify.py)
+        # h11 bounds an incomplete request (headers included) at 16 KiB; uvicorn's httptools
+        # protocol buffers headers without limit, so one guest could grow the service's memory.
+        http="h11",
         server_header=False,
         timeout_keep_alive=5,
     )

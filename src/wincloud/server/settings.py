@@ -5,7 +5,7 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field, fields
 from enum import StrEnum
-from ipaddress import ip_address
+from ipaddress import IPv4Network, IPv6Network, ip_address, ip_network
 from pathlib import Path
 from typing import Any
 
@@ -55,8 +55,9 @@ class ServerSettings:
     admin_listen: Listen | None = None
     # Metadata proxy (X-Instance-ID + X-Instance-ID-Signature): honoured only with a secret.
     proxy_shared_secret: Secret | None = None
-    # Identify by X-Forwarded-For's first address (only behind a trusted proxy).
-    trust_forwarded_for: bool = False
+    # Metadata proxies whose X-Forwarded-For is believed: a request from one of these networks
+    # is identified by the rightmost X-Forwarded-For address that is not itself a proxy.
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = ()
     token_mode: TokenMode = TokenMode.OPTIONAL
     # Key that signs IMDSv2 tokens; random per process when unset (tokens die on restart).
     token_key: Secret | None = None
@@ -67,6 +68,21 @@ class ServerSettings:
 
 _CLI = "command line"
 _SECRETS = {"proxy_shared_secret", "token_key", "admin_token"}
+
+
+def _parse_networks(value: Any, where: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    if isinstance(value, tuple) and all(isinstance(v, IPv4Network | IPv6Network) for v in value):
+        return value
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ConfigError(
+            "trusted_proxies must be a list of addresses or networks",
+            subject=where,
+            hint='e.g. trusted_proxies = ["10.0.0.2", "fd00::/64"]',
+        )
+    try:
+        return tuple(ip_network(v, strict=False) for v in value)
+    except ValueError as exc:
+        raise ConfigError(f"not an address or network ({exc})", subject=where) from None
 
 
 def load_settings(path: Path | None, **overrides: Any) -> ServerSettings:
@@ -129,8 +145,6 @@ def _build(values: dict[str, Any], *, source: str) -> ServerSettings:
             if not isinstance(value, int) or value < 1:
                 raise ConfigError(f"{key} must be a positive integer", subject=where)
             out[key] = value
-        elif key == "trust_forwarded_for":
-            if not isinstance(value, bool):
-                raise ConfigError(f"{key} must be true or false", subject=where)
-            out[key] = value
+        elif key == "trusted_proxies":
+            out[key] = _parse_networks(value, where)
     return ServerSettings(**out)

@@ -13,7 +13,7 @@ stays intact.
 from __future__ import annotations
 
 import uuid as uuidlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from ipaddress import IPv4Address, IPv6Address
 from typing import TYPE_CHECKING, Protocol
@@ -26,10 +26,16 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class InstanceRef:
-    """Which instance, and which version of its record (cache key for rendered trees)."""
+    """Which instance, and which version of its record (cache key for rendered trees).
+
+    ``incarnation`` tells a removed record from one added again under the same uuid (both
+    start at revision 1): it is the record's creation time as the database holds it. It is
+    left out of ``==`` so that refs compare by (uuid, revision); caches compare it explicitly.
+    """
 
     uuid: str
     revision: int
+    incarnation: str = field(default="", compare=False)
 
 
 @dataclass(frozen=True)

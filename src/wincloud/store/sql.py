@@ -48,11 +48,11 @@ def _address_keys(instance: Instance) -> list[str]:
 
 
 _REF_BY_ADDRESS: Final = (
-    sa.select(instances.c.uuid, instances.c.revision)
+    sa.select(instances.c.uuid, instances.c.revision, instances.c.created_at)
     .join_from(addresses, instances, addresses.c.instance_uuid == instances.c.uuid)
     .where(addresses.c.address == sa.bindparam("address"))
 )
-_REF_BY_ID: Final = sa.select(instances.c.uuid, instances.c.revision).where(
+_REF_BY_ID: Final = sa.select(instances.c.uuid, instances.c.revision, instances.c.created_at).where(
     instances.c.uuid == sa.bindparam("uuid")
 )
 _STORED: Final = sa.select(
@@ -130,14 +130,14 @@ class SqlInstanceRepo:
 
     def ref_by_address(self, ip: IPv4Address | IPv6Address) -> InstanceRef | None:
         row = self._by_address.first({"address": address_key(ip)})
-        return InstanceRef(row[0], row[1]) if row is not None else None
+        return InstanceRef(row[0], row[1], str(row[2])) if row is not None else None
 
     def ref_by_id(self, instance_id: str) -> InstanceRef | None:
         wanted = canonical_uuid(instance_id)
         if wanted is None:
             return None
         row = self._by_id.first({"uuid": wanted})
-        return InstanceRef(row[0], row[1]) if row is not None else None
+        return InstanceRef(row[0], row[1], str(row[2])) if row is not None else None
 
     def resolve(self, instance_id: str) -> str | None:
         """The uuid of the instance with this uuid or (unique) name; None if there is none."""

@@ -87,3 +87,11 @@ def test_password_is_readable_by_the_operator(admin, local_instance):
         guest.post("/openstack/latest/password", content=b"abc")
     body = c.get(f"/v1/instances/{local_instance.uuid}/password").json()
     assert body["password_base64"] == "YWJj"
+
+
+def test_password_by_instance_name(admin, local_instance):
+    srv, c = admin
+    with srv.client() as guest:
+        guest.post("/openstack/latest/password", content=b"abc")
+    body = c.get(f"/v1/instances/{local_instance.name}/password").json()
+    assert body == {"uuid": local_instance.uuid, "password_base64": "YWJj"}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ipaddress import ip_network
+
 import pytest
 
 from tests.server_harness import running_server
@@ -87,15 +89,30 @@ def test_wrong_tenant_answers_404(repo, two):
         assert c.get("/latest/meta-data/", headers=headers).status_code == 404
 
 
-def test_forwarded_for_is_trusted_only_when_configured(repo, two):
+def test_forwarded_for_counts_only_from_a_trusted_proxy(repo, two):
     with running_server(repo) as srv, srv.client("127.0.0.9") as c:
-        assert (
-            c.get("/latest/meta-data/", headers={"X-Forwarded-For": "127.0.0.2"}).status_code == 404
-        )
-    with running_server(repo, ServerSettings(trust_forwarded_for=True)) as srv:
-        with srv.client("127.0.0.9") as c:
-            response = c.get("/latest/meta-data/hostname", headers={"X-Forwarded-For": "127.0.0.2"})
-            assert response.text == "beta"
+        spoofed = c.get("/latest/meta-data/", headers={"X-Forwarded-For": "127.0.0.2"})
+        assert spoofed.status_code == 404
+    trusted = ServerSettings(trusted_proxies=(ip_network("127.0.0.9/32"),))
+    with running_server(repo, trusted) as srv, srv.client("127.0.0.9") as proxy:
+        response = proxy.get("/latest/meta-data/hostname", headers={"X-Forwarded-For": "127.0.0.2"})
+        assert response.text == "beta"
+
+
+def test_a_client_cannot_claim_an_address_on_the_left_of_forwarded_for(repo, two):
+    """A proxy appends the real client; whatever the client sent stays on the left."""
+    trusted = ServerSettings(trusted_proxies=(ip_network("127.0.0.9/32"),))
+    with running_server(repo, trusted) as srv, srv.client("127.0.0.9") as proxy:
+        forged = {"X-Forwarded-For": "127.0.0.2, 127.0.0.77"}
+        assert proxy.get("/latest/meta-data/hostname", headers=forged).status_code == 404
+        assert proxy.get("/openstack/latest/password", headers=forged).status_code == 404
+
+
+def test_a_request_from_an_untrusted_peer_is_identified_by_the_peer(repo, two):
+    trusted = ServerSettings(trusted_proxies=(ip_network("127.0.0.9/32"),))
+    with running_server(repo, trusted) as srv, srv.client("127.0.0.1") as c:
+        response = c.get("/latest/meta-data/hostname", headers={"X-Forwarded-For": "127.0.0.2"})
+        assert response.text == "alpha"
 
 
 def test_ipv6_and_v4_mapped_callers_are_identified(repo, make_instance):

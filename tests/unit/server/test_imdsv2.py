@@ -96,3 +96,25 @@ def test_tokens_from_another_key_are_invalid():
     token = TokenSigner(b"a" * 32).issue("abc", 60)
     assert not TokenSigner(b"b" * 32).is_valid(token, "abc")
     assert not TokenSigner(b"a" * 32).is_valid(token[:-4] + "AAAA", "abc")
+
+
+def test_a_signed_proxy_may_forward_a_token_request(repo, local_instance):
+    from wincloud.secret import Secret
+    from wincloud.server.identify import sign_instance_id
+
+    secret = "proxy-shared-secret-0123456789"
+    headers = {
+        TTL: "60",
+        "X-Instance-ID": local_instance.uuid,
+        "X-Instance-ID-Signature": sign_instance_id(secret, local_instance.uuid),
+        "X-Forwarded-For": "10.0.0.5",
+    }
+    settings = ServerSettings(proxy_shared_secret=Secret(secret), token_mode=TokenMode.REQUIRED)
+    with running_server(repo, settings) as srv, srv.client("127.0.0.9") as proxy:
+        token = proxy.put("/latest/api/token", headers=headers)
+        assert token.status_code == 200
+        read = proxy.get(
+            "/latest/meta-data/instance-id",
+            headers={**headers, TOKEN: token.text},
+        )
+        assert read.text == local_instance.ec2_id

@@ -81,3 +81,10 @@ def test_an_instance_cannot_read_anothers_password(repo, make_instance):
             assert b.get(PW).content == b""
             assert b.post(PW, content=b"theirs").status_code == 200
             assert a.get(PW).content == b"mine"
+
+
+@pytest.mark.parametrize("body", [b"", b"  \n"])
+def test_an_empty_post_answers_400_and_leaves_the_endpoint_open(client, body):
+    assert client.post(PW, content=body).status_code == 400
+    assert client.post(PW, content=b"real").status_code == 200
+    assert client.get(PW).content == b"real"

@@ -95,3 +95,27 @@ def test_head_answers_like_get_without_body(client):
 def test_removed_instance_is_no_longer_served(repo, client, local_instance):
     assert repo.remove(local_instance.uuid)
     assert client.get("/openstack/latest/meta_data.json").status_code == 404
+
+
+def test_a_record_added_again_under_the_same_uuid_is_served_afresh(repo, client, local_instance):
+    """Both incarnations start at revision 1: the cache must still tell them apart."""
+    assert client.get("/latest/meta-data/hostname").text == local_instance.hostname
+    assert repo.remove(local_instance.uuid)
+    repo.add(local_instance.model_copy(update={"hostname": "rebuilt-01"}))
+    assert client.get("/latest/meta-data/hostname").text == "rebuilt-01"
+
+
+def test_an_oversized_request_header_is_refused(server):
+    import socket
+    from urllib.parse import urlsplit
+
+    where = urlsplit(server.url)
+    with socket.create_connection((where.hostname, where.port), timeout=10) as sock:
+        try:
+            sock.sendall(b"GET /openstack HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200_000)
+            sock.sendall(b"\r\n\r\n")
+            answer = sock.recv(4096)
+        except (BrokenPipeError, ConnectionResetError):
+            answer = b""  # refused by closing the connection: also fine
+    # Refused (4xx or closed), never answered with data.
+    assert answer.startswith(b"HTTP/1.1 4") or answer == b""

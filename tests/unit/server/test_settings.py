@@ -54,3 +54,17 @@ def test_invalid_toml_is_reported(tmp_path):
     path.write_text("[metadata\n")
     with pytest.raises(ConfigError, match="TOML"):
         load_settings(path)
+
+
+def test_trusted_proxies_parse_and_bad_ones_are_named(tmp_path):
+    from ipaddress import ip_network
+
+    path = tmp_path / "md.toml"
+    path.write_text('[metadata]\ntrusted_proxies = ["10.0.0.2", "fd00::/64"]\n')
+    assert load_settings(path).trusted_proxies == (
+        ip_network("10.0.0.2/32"),
+        ip_network("fd00::/64"),
+    )
+    path.write_text('[metadata]\ntrusted_proxies = ["not-an-ip"]\n')
+    with pytest.raises(ConfigError, match="trusted_proxies"):
+        load_settings(path)
