@@ -300,9 +300,21 @@ def _check_names(config: AgentConfig, where: str) -> None:
         raise ConfigError("at least one source is needed", subject=f"{where}:sources")
 
 
+def _check_password(config: AgentConfig, where: str) -> None:
+    password = config.password
+    if password.length < password.min_length:
+        raise ConfigError(
+            f"must be at least password.min_length ({password.min_length}), or Windows "
+            "would refuse every generated password",
+            subject=f"{where}:password.length",
+            hint="raise password.length or lower password.min_length",
+        )
+
+
 def parse_config(data: dict[str, Any], *, where: str = "config") -> AgentConfig:
     config: AgentConfig = _build(AgentConfig, data, where=where)
     _check_names(config, where)
+    _check_password(config, where)
     return config
 
 

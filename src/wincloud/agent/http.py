@@ -2,12 +2,15 @@
 
 httpx is imported inside the functions: a boot that reads a config drive never loads it.
 Clients ignore proxy environment variables (the metadata service is link-local) and follow no
-redirects; every request carries its own timeout.
+redirects; every request carries its own timeout, a wall-clock deadline for the whole exchange
+(waiting for a connection, connecting, the headers and the body): httpx's timeouts count per
+read, so a server trickling a byte at a time would otherwise hold the agent forever.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
@@ -53,13 +56,24 @@ def request(
     max_body: int = MAX_BODY,
 ) -> Reply:
     """Send one request; any transport failure (timeout, refused, reset, oversized body) is
-    SourceUnavailable naming the URL. The status is returned as is: callers decide."""
+    SourceUnavailable naming the URL. ``timeout`` bounds the whole request, not each read.
+    The status is returned as is: callers decide."""
     import httpx
 
+    deadline = time.monotonic() + timeout
+
+    def check_deadline() -> None:
+        if time.monotonic() > deadline:
+            raise SourceUnavailable(f"no complete answer within {timeout:g} s", subject=url)
+
+    # Waiting for a pooled connection and connecting share the budget; each read or write
+    # is bounded by it too, and the clock is checked between the reads below.
+    budget = httpx.Timeout(timeout)
     try:
         with client.stream(
-            method, url, headers=dict(headers or {}), content=content, timeout=timeout
+            method, url, headers=dict(headers or {}), content=content, timeout=budget
         ) as response:
+            check_deadline()
             body = bytearray()
             for chunk in response.iter_bytes():
                 body += chunk
@@ -67,6 +81,7 @@ def request(
                     raise SourceUnavailable(
                         f"answer larger than {max_body} bytes", subject=f"{method} {url}"
                     )
+                check_deadline()
             return Reply(response.status_code, bytes(body))
     except httpx.TimeoutException:
         raise SourceUnavailable(f"timed out after {timeout:g} s", subject=url) from None

@@ -56,15 +56,18 @@ class RedactingFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         if not self.as_json:
             return self.redactor.redact(super().format(record))
+        # Redacted before encoding: json.dumps escapes quotes, backslashes, control and
+        # non-ASCII characters, after which a secret holding one no longer matches.
+        redact = self.redactor.redact
         doc = {
             "ts": self.formatTime(record),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "msg": record.getMessage(),
+            "msg": redact(record.getMessage()),
         }
         if record.exc_info:
-            doc["exc"] = self.formatException(record.exc_info)
-        return self.redactor.redact(json.dumps(doc))
+            doc["exc"] = redact(self.formatException(record.exc_info))
+        return json.dumps(doc)
 
 
 @dataclass

@@ -33,9 +33,11 @@ def _from_store(db_url: str | None, instance_id: str) -> bytes:
     from wincloud.cli._db import open_repo_from
 
     with open_repo_from(db_url) as repo:
-        if repo.get(instance_id) is None:
+        stored = repo.get(instance_id)
+        if stored is None:
             raise NotFound("no such instance", subject=instance_id)
-        return repo.get_password(instance_id) or b""
+        # The instance may be given by name: the password is kept under its uuid.
+        return repo.get_password(stored.instance.uuid) or b""
 
 
 @password.command("decrypt")

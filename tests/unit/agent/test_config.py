@@ -50,6 +50,7 @@ def test_file_values_override_defaults(tmp_path):
         ('plugins = ["hostname", "telepathy"]\n', "agent.toml:plugins"),
         ('sources = ["openstack_http", "openstack_http"]\n', "agent.toml:sources"),
         ("sources = []\n", "agent.toml:sources"),
+        ("[password]\nlength = 12\nmin_length = 14\n", "agent.toml:password.length"),
     ],
 )
 def test_bad_keys_and_values_name_file_and_key(tmp_path, text, subject):
@@ -72,3 +73,8 @@ def test_invalid_toml_is_a_config_error(tmp_path):
 def test_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "nope.toml")
+
+
+def test_password_length_may_equal_min_length():
+    config = parse_config({"password": {"length": 14, "min_length": 14}})
+    assert (config.password.length, config.password.min_length) == (14, 14)

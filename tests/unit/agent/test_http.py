@@ -1,3 +1,7 @@
+import contextlib
+import socket
+import threading
+
 import httpx
 import pytest
 
@@ -54,3 +58,47 @@ def test_requests_say_who_we_are():
     client = client_answering(lambda r: seen.append(r.headers["user-agent"]) or httpx.Response(200))
     http.get(client, "http://md/", timeout=1)
     assert seen[0].startswith("wincloud-agent/")
+
+
+@contextlib.contextmanager
+def dripping_server(seconds: float = 10.0, every: float = 0.1):
+    """A server on 127.0.0.1 that sends its headers at once, then one body byte every
+    ``every`` seconds: each read is quick, the whole answer would take ``seconds``."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+    stop = threading.Event()
+    count = int(seconds / every)
+
+    def drip():
+        try:
+            conn, _ = listener.accept()
+        except OSError:
+            return
+        with conn:
+            conn.recv(65536)
+            head = f"HTTP/1.1 200 OK\r\nContent-Length: {count}\r\n\r\n".encode()
+            try:
+                conn.sendall(head)
+                for _ in range(count):
+                    if stop.wait(every):
+                        return
+                    conn.sendall(b"x")
+            except OSError:
+                return
+
+    thread = threading.Thread(target=drip, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(5)
+        listener.close()
+
+
+def test_a_trickling_server_cannot_outlast_the_timeout():
+    with dripping_server() as url, http.create_client() as client:
+        with pytest.raises(SourceUnavailable) as info:
+            http.get(client, f"{url}/meta_data.json", timeout=0.5)
+    assert "within 0.5 s" in str(info.value)
+    assert f"{url}/meta_data.json" in str(info.value)

@@ -62,6 +62,27 @@ def test_json_lines(logging_to):
     assert (doc["level"], doc["msg"]) == ("warning", "plugin failed name=users")
 
 
+@pytest.mark.parametrize("fmt", ["text", "json"])
+@pytest.mark.parametrize("secret", ['Pa"ss\\w0rd!', "Pässwörd-123", "Tab\tPass1!"])
+def test_secrets_with_escaped_characters_are_masked(logging_to, fmt, secret):
+    redactor, console, _, _ = logging_to(format=fmt)
+    redactor.add(secret)
+    try:
+        raise ValueError(f"bad password {secret}")
+    except ValueError:
+        log.exception("plugin failed error=%s", f"bad password {secret}")
+    line = console.getvalue()
+    encoded = json.dumps(secret)[1:-1]
+    assert secret not in line and encoded not in line
+    if fmt == "json":
+        doc = json.loads(line.splitlines()[0])
+        assert doc["msg"] == "plugin failed error=bad password ***"
+        assert secret not in doc["exc"] and "ValueError: bad password ***" in doc["exc"]
+    else:
+        assert "plugin failed error=bad password ***" in line
+        assert "ValueError: bad password ***" in line
+
+
 def test_serial_port_gets_the_lines(logging_to, tmp_path):
     serial = tmp_path / "ttyS0"
     _, _, _, _setup = logging_to(serial_port=str(serial))

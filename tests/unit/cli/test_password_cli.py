@@ -57,15 +57,19 @@ def test_decrypts_from_a_url(tmp_path, rsa_key, sealed):
     assert result.output == "Gen-Pa55word!\n"
 
 
-def test_decrypts_from_the_store(tmp_path, rsa_key, sealed, make_instance):
+@pytest.mark.parametrize("by", ["uuid", "name"])
+def test_decrypts_from_the_store(tmp_path, rsa_key, sealed, make_instance, by):
     store = pytest.importorskip("wincloud.store")
     db = f"sqlite:///{tmp_path / 'md.db'}"
     repo = store.open_repo(db)
     instance = repo.add(make_instance()).instance
     repo.store_password(instance.uuid, sealed)
     repo.close()
-    args = ["decrypt", "--key", key_file(tmp_path, rsa_key), "--db", db, instance.uuid]
+    ident = getattr(instance, by)
+    assert ident
+    args = ["decrypt", "--key", key_file(tmp_path, rsa_key), "--db", db, ident]
     result = CliRunner().invoke(password, args)
+    assert result.exit_code == 0, result.output
     assert result.output == "Gen-Pa55word!\n"
 
 

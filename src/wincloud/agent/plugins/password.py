@@ -8,6 +8,10 @@ Given passwords are checked first against Windows' complexity rule (on Windows, 
 changes. ``password.change_at_first_logon`` makes the user change it at the first logon:
 ``never``, ``given`` (only a password given in clear text) or ``always``.
 
+A generated password passes the same check before it is sealed (it is regenerated when it
+happens to contain the user name): once posted it cannot be replaced, so one Windows would
+refuse must never leave the instance.
+
 The order protects the instance: nothing changes locally until the post succeeded, so an
 instance without an RSA key, without a password endpoint, or whose password was already
 posted (HTTP 409) keeps the password it has.
@@ -28,6 +32,7 @@ from wincloud.secret import Secret
 log = logging.getLogger(__name__)
 
 META_PASSWORD: Final = "admin_pass"  # noqa: S105 - a key name
+GENERATE_ATTEMPTS: Final = 10
 
 
 def complexity_problem(password: str, username: str, *, min_length: int) -> str | None:
@@ -113,7 +118,7 @@ class PasswordPlugin:
         if sink.is_set():
             log.info("password already posted, local password unchanged where=%s", sink.where)
             return Outcome.SKIPPED
-        password = generate_password(ctx.config.password.length)
+        password = self._generate(ctx, username)
         ctx.register_secret(password.reveal())
         sealed = seal_password(password, key)
         if len(sealed) > MAX_POSTED:
@@ -127,9 +132,41 @@ class PasswordPlugin:
         except PasswordAlreadySet:
             log.warning("password posted meanwhile by someone else, local password unchanged")
             return Outcome.SKIPPED
-        self._apply(ctx, username, password, is_given=False)
+        try:
+            self._apply(ctx, username, password, is_given=False)
+        except Exception:
+            log.error(
+                "password posted but not set: the posted one is not in effect and later boots "
+                "will not replace it; clear it (nova clear-password) to retry user=%s where=%s",
+                username,
+                sink.where,
+            )
+            raise
         log.info("password generated and posted user=%s where=%s", username, sink.where)
         return Outcome.DONE
+
+    @staticmethod
+    def _generate(ctx: RunContext, username: str) -> Secret:
+        """A password of ``password.length`` that Windows' complexity rule accepts (when it
+        applies): every character class by construction, regenerated if it holds the user
+        name; PluginFailed, before anything is posted, if none passes."""
+        settings = ctx.config.password
+        checked = ctx.platform.family == "windows" and settings.check_complexity
+        problem = None
+        for _ in range(GENERATE_ATTEMPTS):
+            password = generate_password(settings.length)
+            if not checked:
+                return password
+            problem = complexity_problem(
+                password.reveal(), username, min_length=settings.min_length
+            )
+            if problem is None:
+                return password
+        raise PluginFailed(
+            f"no generated password meets Windows' complexity rule: {problem}",
+            subject="password.length",
+            hint="make password.length at least password.min_length",
+        )
 
     @staticmethod
     def _apply(ctx: RunContext, username: str, password: Secret, *, is_given: bool) -> None:

@@ -7,8 +7,9 @@ from cryptography.hazmat.primitives.asymmetric import ed25519, padding, rsa
 from tests.unit.agent.conftest import with_section
 from wincloud.agent.config import AgentConfig
 from wincloud.agent.plugins import Outcome
-from wincloud.agent.plugins.password import PasswordPlugin
-from wincloud.errors import InvalidMetadata, PluginFailed
+from wincloud.agent.plugins import password as password_plugin
+from wincloud.agent.plugins.password import PasswordPlugin, complexity_problem
+from wincloud.errors import InvalidMetadata, PlatformError, PluginFailed
 from wincloud.secret import Secret
 
 from .conftest import MemorySink
@@ -204,3 +205,64 @@ def test_password_goes_to_the_meta_admin_username(make_ctx, platform):
     platform.users.ensure("ops")
     PasswordPlugin().run(make_ctx(admin_pass=Secret("X-Pa55"), meta={"admin_username": "ops"}))
     assert platform.users.users["ops"].password == Secret("X-Pa55")
+
+
+def refusing_short_passwords(platform, min_length):
+    """Windows with a ``min_length`` password policy (NERR_PasswordTooShort)."""
+    set_password = platform.users.set_password
+
+    def policy(name, password):
+        if len(password.reveal()) < min_length:
+            raise PlatformError("the password does not meet the policy", operation="set_password")
+        set_password(name, password)
+
+    platform.users.set_password = policy
+
+
+def test_a_generated_password_too_short_for_the_policy_is_never_posted(
+    make_ctx, win, win_admin, rsa_key
+):
+    refusing_short_passwords(win, 14)
+    config = with_section(AgentConfig(), "password", length=12, min_length=14)
+    sink = MemorySink()
+    ctx = make_ctx(config, sink=sink, on=win, public_keys={"k": public_line(rsa_key)})
+    with pytest.raises(PluginFailed, match="fewer than 14"):
+        PasswordPlugin().run(ctx)
+    assert sink.posts == 0 and not sink.is_set()
+    assert win_admin.password is None
+
+
+def test_a_generated_password_meets_a_14_character_policy(make_ctx, win, win_admin, rsa_key):
+    refusing_short_passwords(win, 14)
+    config = with_section(AgentConfig(), "password", length=14, min_length=14)
+    sink = MemorySink()
+    ctx = make_ctx(config, sink=sink, on=win, public_keys={"k": public_line(rsa_key)})
+    assert PasswordPlugin().run(ctx) is Outcome.DONE
+    plain = rsa_key.decrypt(base64.b64decode(sink.stored), padding.PKCS1v15()).decode()
+    assert win_admin.password == Secret(plain)
+    assert complexity_problem(plain, "admin", min_length=14) is None
+
+
+def test_a_generated_password_holding_the_user_name_is_regenerated(
+    make_ctx, win, win_admin, rsa_key, monkeypatch
+):
+    candidates = iter([Secret("xAdmin-9xxxxxxxxxxx"), Secret("Good-Pa55word-xyz12")])
+    monkeypatch.setattr(password_plugin, "generate_password", lambda length: next(candidates))
+    sink = MemorySink()
+    ctx = make_ctx(sink=sink, on=win, public_keys={"k": public_line(rsa_key)})
+    assert PasswordPlugin().run(ctx) is Outcome.DONE
+    plain = rsa_key.decrypt(base64.b64decode(sink.stored), padding.PKCS1v15()).decode()
+    assert plain == "Good-Pa55word-xyz12"
+    assert win_admin.password == Secret(plain)
+
+
+def test_a_refused_password_after_the_post_says_how_to_retry(
+    make_ctx, win, win_admin, rsa_key, caplog
+):
+    refusing_short_passwords(win, 64)
+    sink = MemorySink()
+    ctx = make_ctx(sink=sink, on=win, public_keys={"k": public_line(rsa_key)})
+    with caplog.at_level("ERROR", logger="wincloud"), pytest.raises(PlatformError):
+        PasswordPlugin().run(ctx)
+    assert sink.is_set() and win_admin.password is None
+    assert "nova clear-password" in caplog.text
