@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import struct
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO, Final
 
-from wincloud.configdrive.layout import MAX_DRIVE_BYTES, MAX_FILES
+from wincloud.configdrive.layout import MAX_DEPTH, MAX_DRIVE_BYTES, MAX_FILES
 from wincloud.configdrive.vfat import ATTR_DIR, ATTR_LFN, ATTR_VOLUME, ENTRY, lfn_checksum
 from wincloud.errors import DriveError
+
+# What the reader will walk at most: headroom over the builder's limits (which count files
+# only), so a drive built right at them, its directories added, still reads.
+READ_MAX_BYTES: Final = 2 * MAX_DRIVE_BYTES
+READ_MAX_ENTRIES: Final = (MAX_DEPTH + 1) * MAX_FILES
 
 log = logging.getLogger(__name__)
 
@@ -105,9 +111,22 @@ def read_vfat_label(image: BinaryIO, *, subject: str) -> str | None:
 
 
 class _Volume:
-    def __init__(self, image: BinaryIO, subject: str, boot: FatBoot, fat: bytes) -> None:
-        self.image, self.subject, self.boot, self.fat = image, subject, boot, fat
+    def __init__(self, image: BinaryIO, subject: str, boot: FatBoot, image_bytes: int) -> None:
+        self.image, self.subject, self.boot = image, subject, boot
+        self.fat = b""
         self.cluster_bytes = boot.sectors_per_cluster * boot.sector_bytes
+        fat_bytes = boot.fat_sectors * boot.sector_bytes
+        fat_entries = fat_bytes * 2 // 3 if boot.fat_bits == 12 else fat_bytes * 8 // boot.fat_bits
+        # Clusters the volume may name: what the boot sector declares, capped by what one FAT
+        # can describe; of those, only the ones inside the image can be read.
+        self.clusters = max(0, min(boot.clusters, fat_entries - 2))
+        in_image = max(0, image_bytes - boot.data_offset) // self.cluster_bytes
+        self.present = min(self.clusters, in_image)
+        # Directories and files share one budget, so no image can make the reader do more. It
+        # has headroom over the builder's limits (which count files only): a drive built right
+        # at them, directories added, still reads.
+        self.bytes_left = READ_MAX_BYTES
+        self.entries_left = READ_MAX_ENTRIES
 
     @classmethod
     def open(cls, image: BinaryIO, subject: str) -> _Volume:
@@ -118,9 +137,29 @@ class _Volume:
         fat_bytes = boot.fat_sectors * boot.sector_bytes
         if fat_bytes > _MAX_FAT_BYTES:
             raise DriveError("FAT volume too large to be a config drive", subject=subject)
-        volume = cls(image, subject, boot, b"")
+        if boot.clusters == 0:
+            raise DriveError("boot sector declares no data clusters", subject=subject)
+        if boot.fat_bits != 32 and boot.root_entries == 0:
+            raise DriveError("boot sector gives the volume no root directory", subject=subject)
+        if boot.fat_bits == 32 and not 2 <= boot.root_cluster < boot.clusters + 2:
+            raise DriveError(
+                f"boot sector names root cluster {boot.root_cluster}, outside the volume",
+                subject=subject,
+            )
+        volume = cls(image, subject, boot, image.seek(0, os.SEEK_END))
         volume.fat = volume.read_at(boot.reserved * boot.sector_bytes, fat_bytes)
         return volume
+
+    def charge(self, size: int, entries: int, what: str) -> None:
+        """Count ``size`` bytes and ``entries`` names against the drive's limits."""
+        if size > self.bytes_left or entries > self.entries_left:
+            raise DriveError(
+                f"drive content is over the limits ({READ_MAX_BYTES} bytes, "
+                f"{READ_MAX_ENTRIES} files and directories) at {what}",
+                subject=self.subject,
+            )
+        self.bytes_left -= size
+        self.entries_left -= entries
 
     def read_at(self, offset: int, size: int) -> bytes:
         self.image.seek(offset)
@@ -146,28 +185,42 @@ class _Volume:
             value, end = raw & 0x0FFFFFFF, 0x0FFFFFF8
         if value >= end:
             return None
-        if not 2 <= value < self.boot.clusters + 2:
+        if not 2 <= value < self.clusters + 2:
             raise DriveError(
                 f"broken FAT chain at cluster {cluster} (next {value:#x})", subject=self.subject
             )
         return value
 
     def read_chain(self, first: int, size: int | None, what: str) -> bytes:
-        """Read ``size`` bytes (or the whole chain) starting at cluster ``first``."""
-        wanted = None if size is None else math.ceil(size / self.cluster_bytes)
+        """Read ``size`` bytes (or the whole chain, charged to the budget) from cluster ``first``.
+
+        A chain is followed at most as far as its declared size (or the remaining budget) needs,
+        and never through the same cluster twice.
+        """
+        if size is None:
+            limit = self.bytes_left // self.cluster_bytes
+        else:
+            limit = math.ceil(size / self.cluster_bytes)
         runs: list[list[int]] = []
+        visited: set[int] = set()
         cluster: int | None = first
-        taken = 0
-        while cluster is not None and (wanted is None or taken < wanted):
-            if not 2 <= cluster < self.boot.clusters + 2 or taken > self.boot.clusters:
-                raise DriveError(f"broken FAT chain for {what}", subject=self.subject)
+        while cluster is not None and len(visited) < limit:
+            self._check_cluster(cluster, what)
+            if cluster in visited:
+                raise DriveError(
+                    f"FAT chain loops at cluster {cluster} in {what}", subject=self.subject
+                )
+            visited.add(cluster)
             if runs and runs[-1][0] + runs[-1][1] == cluster:
                 runs[-1][1] += 1
             else:
                 runs.append([cluster, 1])
-            taken += 1
             cluster = self.next_cluster(cluster)
-        if wanted is not None and taken < wanted:
+        if size is None:
+            if cluster is not None:  # the chain goes on past the budget
+                self.charge(self.bytes_left + 1, 0, what)
+            self.charge(len(visited) * self.cluster_bytes, 0, what)
+        elif len(visited) < limit:
             raise DriveError(f"FAT chain shorter than the size of {what}", subject=self.subject)
         data = b"".join(
             self.read_at(
@@ -177,16 +230,26 @@ class _Volume:
         )
         return data if size is None else data[:size]
 
+    def _check_cluster(self, cluster: int, what: str) -> None:
+        if not 2 <= cluster < self.clusters + 2:
+            raise DriveError(f"broken FAT chain for {what}", subject=self.subject)
+        if cluster >= self.present + 2:
+            raise DriveError(
+                f"truncated image: cluster {cluster} of {what} lies past its end",
+                subject=self.subject,
+            )
+
     def root_entries(self) -> Iterator[_DirEntry]:
         if self.boot.fat_bits == 32:
             raw = self.read_chain(self.boot.root_cluster, None, "the root directory")
         else:
-            raw = self.read_at(self.boot.root_offset, self.boot.root_entries * ENTRY)
+            size = self.boot.root_entries * ENTRY
+            self.charge(size, 0, "the root directory")
+            raw = self.read_at(self.boot.root_offset, size)
         return _parse_dir(raw)
 
     def read_tree(self, root: list[_DirEntry]) -> dict[str, bytes]:
         files: dict[str, bytes] = {}
-        budget = MAX_DRIVE_BYTES
         seen: set[int] = set()
         stack: list[tuple[str, list[_DirEntry], int]] = [("", root, 0)]
         while stack:
@@ -196,21 +259,19 @@ class _Volume:
                     continue
                 path = f"{prefix}{entry.name}"
                 if "/" in entry.name or "\0" in entry.name or entry.name in {"", ".", ".."}:
-                    raise DriveError(f"invalid name {entry.name!r} in directory", subject=prefix)
+                    raise DriveError(
+                        f"invalid name {entry.name!r} in directory {prefix or '/'}",
+                        subject=self.subject,
+                    )
                 if entry.attr & ATTR_DIR:
                     if entry.cluster in seen or depth >= _MAX_DEPTH or entry.cluster < 2:
                         raise DriveError(f"directory loop at {path}", subject=self.subject)
                     seen.add(entry.cluster)
+                    self.charge(0, 1, path)
                     raw = self.read_chain(entry.cluster, None, path)
                     stack.append((f"{path}/", list(_parse_dir(raw)), depth + 1))
                     continue
-                if entry.size > budget or len(files) >= MAX_FILES:
-                    raise DriveError(
-                        f"drive content is over the limits ({MAX_DRIVE_BYTES} bytes, "
-                        f"{MAX_FILES} files) at {path}",
-                        subject=self.subject,
-                    )
-                budget -= entry.size
+                self.charge(entry.size, 1, path)
                 files[path] = (
                     self.read_chain(entry.cluster, entry.size, path) if entry.size else b""
                 )
