@@ -24,7 +24,6 @@ import argparse
 import os
 import re
 import shutil
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,6 +31,8 @@ import tempfile
 import time
 import uuid
 from pathlib import Path
+
+from _serving import free_port, wait_listening
 
 AGENT_ENTRY = (
     "wincloud.cli",
@@ -87,12 +88,6 @@ def median_import_ms(
 # -- a full boot ------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def rsa_public_key() -> str:
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric import rsa
@@ -141,17 +136,7 @@ def start_server(db_url: str, port: int, log: Path) -> subprocess.Popen[bytes]:
     argv += ["--listen", f"127.0.0.1:{port}", "--log-level", "warning"]
     with log.open("wb") as out:
         proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"server exited: {log.read_text()[-2000:]}") from None
-            time.sleep(0.05)
-    proc.kill()
-    raise SystemExit("the metadata service did not listen within 30 s")
+    return wait_listening(proc, port, log.read_text)
 
 
 def one_boot(root: Path, config: Path, folder: Path) -> tuple[float, int, float, str]:

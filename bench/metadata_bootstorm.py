@@ -19,7 +19,6 @@ import hmac
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,6 +28,7 @@ import uuid
 from pathlib import Path
 
 import httpx
+from _serving import free_port, wait_listening
 
 SECRET = "bench-proxy-secret-0123456789"
 OPENSTACK_FILES = [
@@ -72,12 +72,6 @@ def make_db(path: Path, count: int) -> list[tuple[str, str]]:
     return out
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def start_server(kind: str, db: Path, port: int, config: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "WINCLOUD_DB": f"sqlite:///{db}", "WINCLOUD_METADATA_CONFIG": str(config)}
     bindir = Path(sys.executable).parent
@@ -111,17 +105,7 @@ def start_server(kind: str, db: Path, port: int, config: Path) -> subprocess.Pop
             "wincloud.server.asgi:app_from_env",
         ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return proc
-        except OSError:
-            if proc.poll() is not None:
-                raise SystemExit(f"{kind} exited: {proc.stderr.read().decode()[-2000:]}") from None
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit(f"{kind} did not listen on {port} within 30 s")
+    return wait_listening(proc, port, lambda: proc.stderr.read().decode() if proc.stderr else "")
 
 
 def family(pid: int) -> list[int]:
