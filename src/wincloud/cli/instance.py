@@ -263,3 +263,18 @@ def rm_command(instance_id: str, db: str | None) -> None:
         if stored is None or not repo.remove(stored.instance.uuid):
             raise _not_found(instance_id)
     click.echo(f"removed {stored.instance.uuid} ({stored.instance.name})")
+
+
+@instance.command("clear-password")
+@click.argument("instance_id", metavar="ID")
+@db_option
+def clear_password_command(instance_id: str, db: str | None) -> None:
+    """Forget the password the guest posted, so its agent may post a new one (Nova's
+    clear-password)."""
+    with open_repo_from(db) as repo:
+        stored = repo.get(instance_id)
+        if stored is None:
+            raise _not_found(instance_id)
+        was_set = repo.clear_password(stored.instance.uuid)
+    state = "cleared" if was_set else "no password was set for"
+    click.echo(f"{state} {stored.instance.uuid} ({stored.instance.name})")

@@ -120,6 +120,14 @@ def create_admin_app(md: MetadataApp) -> Starlette:
         encoded = base64.b64encode(stored).decode() if stored is not None else None
         return JSONResponse({"uuid": uuid, "password_base64": encoded})
 
+    async def delete_password(request: Request) -> Response:
+        ident = request.path_params["ident"]
+        found = await run_in_threadpool(repo.get, ident)
+        if found is None:
+            raise NotFound("no such instance", subject=ident)
+        await run_in_threadpool(repo.clear_password, found.instance.uuid)
+        return Response(status_code=204)
+
     async def get_activation(request: Request) -> Response:
         ident = request.path_params["ident"]
         stored = await run_in_threadpool(repo.get, ident)
@@ -152,6 +160,7 @@ def create_admin_app(md: MetadataApp) -> Starlette:
         Route("/v1/instances/{ident}", authorized(put_instance), methods=["PUT"]),
         Route("/v1/instances/{ident}", authorized(delete_instance), methods=["DELETE"]),
         Route("/v1/instances/{ident}/password", authorized(get_password), methods=["GET"]),
+        Route("/v1/instances/{ident}/password", authorized(delete_password), methods=["DELETE"]),
         Route("/v1/instances/{ident}/activation", authorized(get_activation), methods=["GET"]),
     ]
     return Starlette(routes=routes)

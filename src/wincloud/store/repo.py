@@ -77,6 +77,10 @@ class InstanceRepo(Protocol):
 
     def get_password(self, instance_id: str) -> bytes | None: ...
 
+    def clear_password(self, instance_id: str) -> bool:
+        """Forget the posted password; False if none was set; NotFound if no such instance."""
+        ...
+
     @property
     def reports(self) -> ReportStore:
         """Guest reports (``store(id, kind, body)``, ``get(id, kind)``)."""

@@ -232,6 +232,21 @@ class SqlInstanceRepo:
         log.info("instance removed uuid=%s", found)
         return bool(gone)
 
+    def clear_password(self, instance_id: str) -> bool:
+        """Forget the posted password (Nova's clear-password), so the guest may post again.
+        False when none was set; NotFound when there is no such instance."""
+        wanted = canonical_uuid(instance_id)
+        if wanted is None:
+            raise _not_found(instance_id)
+        with translate_errors(self._url, "clear the password"), begin_write(self._engine) as conn:
+            if conn.execute(_REF_BY_ID, {"uuid": wanted}).first() is None:
+                raise _not_found(wanted)
+            gone = conn.execute(
+                sa.delete(passwords).where(passwords.c.instance_uuid == wanted)
+            ).rowcount
+        log.info("password cleared uuid=%s was_set=%s", wanted, bool(gone))
+        return bool(gone)
+
     def store_password(self, instance_id: str, ciphertext: bytes) -> bool:
         wanted = canonical_uuid(instance_id)
         if wanted is None:

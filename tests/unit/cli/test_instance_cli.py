@@ -234,3 +234,17 @@ def test_default_store_lives_in_the_user_data_dir(capsys, monkeypatch, tmp_path)
     main(["instance", "list"])
     assert (tmp_path / "xdg" / "wincloud" / "metadata.db").is_file()
     assert "no instances in sqlite:///" in capsys.readouterr().err
+
+
+def test_clear_password_lets_the_guest_post_again(wincloud, tmp_path, record, db_url):
+    assert wincloud("instance", "add", _write(tmp_path / "r.yaml", record)).code == 0
+    with open_repo(db_url) as repo:
+        assert repo.store_password(record["uuid"], b"sealed")
+    cleared = wincloud("instance", "clear-password", record["name"])
+    assert cleared.code == 0
+    assert cleared.out.startswith(f"cleared {record['uuid']}")
+    with open_repo(db_url) as repo:
+        assert repo.get_password(record["uuid"]) is None
+    again = wincloud("instance", "clear-password", record["uuid"])
+    assert again.out.startswith("no password was set for")
+    assert wincloud("instance", "clear-password", "nope").code != 0

@@ -95,3 +95,13 @@ def test_password_by_instance_name(admin, local_instance):
         guest.post("/openstack/latest/password", content=b"abc")
     body = c.get(f"/v1/instances/{local_instance.name}/password").json()
     assert body == {"uuid": local_instance.uuid, "password_base64": "YWJj"}
+
+
+def test_operator_clears_the_password_and_the_guest_posts_again(admin, local_instance):
+    srv, c = admin
+    with srv.client() as guest:
+        assert guest.post("/openstack/latest/password", content=b"one").status_code == 200
+        assert c.delete(f"/v1/instances/{local_instance.uuid}/password").status_code == 204
+        assert guest.get("/openstack/latest/password").content == b""
+        assert guest.post("/openstack/latest/password", content=b"two").status_code == 200
+        assert guest.get("/openstack/latest/password").content == b"two"

@@ -76,3 +76,14 @@ def test_concurrent_posts_store_exactly_one(repo, new_instance):
     assert errors == []
     assert len(winners) == 1
     assert repo.get_password(inst.uuid) == winners[0]
+
+
+def test_a_cleared_password_can_be_posted_again(repo, new_instance):
+    inst = repo.add(new_instance()).instance
+    assert repo.store_password(inst.uuid, b"first")
+    assert repo.clear_password(inst.uuid) is True
+    assert repo.get_password(inst.uuid) is None
+    assert repo.store_password(inst.uuid, b"second")
+    assert repo.get_password(inst.uuid) == b"second"
+    assert repo.clear_password(inst.uuid) is True
+    assert repo.clear_password(inst.uuid) is False

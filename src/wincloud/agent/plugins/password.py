@@ -137,7 +137,8 @@ class PasswordPlugin:
         except Exception:
             log.error(
                 "password posted but not set: the posted one is not in effect and later boots "
-                "will not replace it; clear it (nova clear-password) to retry user=%s where=%s",
+                "will not replace it; clear it (wincloud instance clear-password, or nova "
+                "clear-password) to retry user=%s where=%s",
                 username,
                 sink.where,
             )
