@@ -1,0 +1,1 @@
+"""Our own VHD/VHDX library (pure bytes; no host needed)."""
