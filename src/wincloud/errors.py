@@ -139,6 +139,89 @@ class ImageError(WincloudError):
     exit_status = 1
 
 
+class HyperVError(WincloudError):
+    """A Hyper-V host could not do what was asked; ``host`` and ``cmdlet`` say where and what."""
+
+    code = "hyperv-error"
+    exit_status = 1
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        host: str = "",
+        cmdlet: str = "",
+        detail: str = "",
+        subject: str | None = None,
+        hint: str | None = None,
+    ):
+        super().__init__(message, subject=subject, hint=hint)
+        self.host = host
+        self.cmdlet = cmdlet
+        self.detail = detail
+
+
+class HostUnreachable(HyperVError):
+    """WinRM did not answer (refused, DNS, TLS, HTTP 5xx): worth retrying."""
+
+    code = "host-unreachable"
+    exit_status = 3
+
+
+class HostAuthFailed(HyperVError):
+    """WinRM answered but refused the credentials (HTTP 401/403). Not retried."""
+
+    code = "host-auth-failed"
+    exit_status = 3
+
+
+class HostTimeout(HyperVError):
+    """The host did not finish in time; the operation may still complete on the host."""
+
+    code = "host-timeout"
+    exit_status = 3
+
+
+class HostOperationFailed(HyperVError):
+    """The cmdlet ran and failed (PowerShell error record)."""
+
+    code = "host-operation-failed"
+
+
+class HostObjectNotFound(HostOperationFailed):
+    """A named path, switch, NIC, disk or checkpoint does not exist on the host."""
+
+    code = "host-object-not-found"
+
+
+class VmNotFound(HostObjectNotFound):
+    code = "vm-not-found"
+
+
+class HostObjectExists(HostOperationFailed):
+    """A VM, NIC, checkpoint or file of that name already exists."""
+
+    code = "host-object-exists"
+
+
+class InvalidVmState(HostOperationFailed):
+    """The VM's state forbids the action (remove a running VM, pause an off one)."""
+
+    code = "invalid-vm-state"
+
+
+class PathInUse(HostOperationFailed):
+    """A file is held by a running VM, or a virtual disk is the parent of another one."""
+
+    code = "path-in-use"
+
+
+class InsufficientHostResources(HostOperationFailed):
+    """Not enough free memory (or disk) on the host."""
+
+    code = "insufficient-host-resources"
+
+
 ALL_ERRORS: tuple[type[WincloudError], ...] = (
     WincloudError,
     ConfigError,
@@ -154,4 +237,15 @@ ALL_ERRORS: tuple[type[WincloudError], ...] = (
     StoreError,
     DriveError,
     ImageError,
+    HyperVError,
+    HostUnreachable,
+    HostAuthFailed,
+    HostTimeout,
+    HostOperationFailed,
+    HostObjectNotFound,
+    VmNotFound,
+    HostObjectExists,
+    InvalidVmState,
+    PathInUse,
+    InsufficientHostResources,
 )

@@ -1,0 +1,455 @@
+"""Files and virtual disks of the fake host (the half of FakeHost that needs no VM)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable
+
+from wincloud.errors import (
+    ConfigError,
+    HostObjectExists,
+    HostObjectNotFound,
+    HostOperationFailed,
+    HyperVError,
+    InsufficientHostResources,
+    PathInUse,
+)
+from wincloud.hyperv.fake._fs import FakeFile, FakeVolume, VhdRecord, basename, key, norm
+from wincloud.hyperv.fake._sniff import sniff
+from wincloud.hyperv.fake.rules import cite
+from wincloud.hyperv.host import DirEntry, VhdFormat, VhdInfo, VhdType
+
+MIB = 1024 * 1024
+GIB = 1024 * MIB
+_VHD_EXTENSIONS = (".vhd", ".vhdx", ".avhd", ".avhdx")
+_MAX_SIZE = {VhdFormat.VHD: 2040 * GIB, VhdFormat.VHDX: 64 * 1024 * GIB}
+
+
+def _empty_file_size(fmt: VhdFormat, kind: VhdType, size: int) -> int:
+    """File size right after New-VHD (unverified figures: VHDX headers and metadata take 4 MiB;
+    a dynamic VHD is footer + header + BAT + footer copy)."""
+    if fmt is VhdFormat.VHDX:
+        return size + 4 * MIB if kind is VhdType.FIXED else 4 * MIB
+    if kind is VhdType.FIXED:
+        return size + 512
+    bat = -(-size // (2 * MIB)) * 4
+    return 512 + 1024 + -(-bat // 512) * 512 + 512
+
+
+class FakeStorage:
+    """Volume operations. Subclasses say which files running VMs hold open."""
+
+    name: str
+    _volume: FakeVolume
+    _clock: Callable[[], dt.datetime]
+
+    # ---- what the VM side tells us ----
+    def _open_keys(self) -> set[str]:  # files held by active VMs, with their chains
+        return set()
+
+    def _attached_keys(self) -> set[str]:  # files on any VM's drives (any state)
+        return set()
+
+    # ---- helpers ----
+    def _error(
+        self,
+        cls: type[HyperVError],
+        message: str,
+        *,
+        cmdlet: str,
+        rule: str | None = None,
+        subject: str | None = None,
+        hint: str | None = None,
+    ) -> HyperVError:
+        return cls(
+            f"{cmdlet} failed on {self.name}: {message}",
+            host=self.name,
+            cmdlet=cmdlet,
+            detail=cite(rule) if rule else "",
+            subject=subject,
+            hint=hint,
+        )
+
+    def _file(self, path: str, cmdlet: str) -> FakeFile:
+        f = self._volume.files.get(key(path))
+        if f is None:
+            raise self._error(HostObjectNotFound, "no such file", cmdlet=cmdlet, subject=norm(path))
+        return f
+
+    def _check_parent_dir(self, path: str, cmdlet: str) -> None:
+        parent = norm(path).rpartition("\\")[0]
+        if not parent or not self._volume.is_dir(parent):
+            raise self._error(
+                HostObjectNotFound,
+                "the parent directory does not exist",
+                cmdlet=cmdlet,
+                rule="file.parent-dir",
+                subject=norm(path),
+                hint="create it first (make_dir)",
+            )
+
+    def _check_not_open(self, path: str, cmdlet: str) -> None:
+        open_keys = self._open_keys()
+        if any(k in open_keys for k in self._volume.below(path)):
+            raise self._error(
+                PathInUse,
+                "the file is in use by a running virtual machine",
+                cmdlet=cmdlet,
+                rule="file.in-use",
+                subject=norm(path),
+                hint="turn the VM off or detach the disk first",
+            )
+
+    def _check_space(self, extra: int, path: str, cmdlet: str) -> None:
+        if extra > self._volume.free_bytes():
+            raise self._error(
+                InsufficientHostResources,
+                "not enough space on the volume",
+                cmdlet=cmdlet,
+                rule="file.disk-space",
+                subject=norm(path),
+            )
+
+    def _vhd_of(self, f: FakeFile, cmdlet: str) -> VhdRecord:
+        if f.vhd is None:
+            found = sniff(f.data)
+            if found is None:
+                raise self._error(
+                    HostOperationFailed,
+                    "the file is not a virtual hard disk",
+                    cmdlet=cmdlet,
+                    subject=f.path,
+                )
+            fmt, kind, size, parent = found
+            parent_key = None
+            if parent:
+                folder = f.path.rpartition("\\")[0]
+                parent_key = key(parent if ":" in parent else f"{folder}\\{parent}")
+            return VhdRecord(fmt, kind, size, len(f.data), parent_key)
+        if not f.vhd.valid:
+            raise self._error(
+                HostOperationFailed,
+                "the file is no longer a valid virtual hard disk (it was merged)",
+                cmdlet=cmdlet,
+                rule="vhd.merge-ancestor",
+                subject=f.path,
+            )
+        return f.vhd
+
+    def _children(self, parent: str) -> list[str]:
+        """Keys of the valid virtual disks whose parent is ``parent``."""
+        pk = key(parent)
+        out = []
+        for k, f in self._volume.files.items():
+            if f.vhd is None and not k.endswith(_VHD_EXTENSIONS):
+                continue
+            try:
+                rec = self._vhd_of(f, "Get-VHD")
+            except HyperVError:
+                continue
+            if rec.parent_key == pk:
+                out.append(k)
+        return out
+
+    def _chain(self, path: str) -> list[str]:
+        """Keys from ``path`` up to its root (bounded: a loop ends the walk)."""
+        out: list[str] = []
+        k: str | None = key(path)
+        while k is not None and k not in out and len(out) < 64:
+            out.append(k)
+            f = self._volume.files.get(k)
+            if f is None:
+                break
+            try:
+                k = self._vhd_of(f, "Get-VHD").parent_key
+            except HyperVError:
+                break
+        return out
+
+    def _info(self, f: FakeFile, rec: VhdRecord) -> VhdInfo:
+        parent = None
+        if rec.parent_key is not None:
+            pf = self._volume.files.get(rec.parent_key)
+            parent = pf.path if pf is not None else rec.parent_key
+        return VhdInfo(
+            path=f.path,
+            format=rec.format,
+            vhd_type=rec.vhd_type,
+            size_bytes=rec.size_bytes,
+            file_size_bytes=f.size,
+            parent_path=parent,
+            attached=key(f.path) in self._open_keys(),
+        )
+
+    # ---- virtual disks ----
+    def new_vhd(
+        self, path: str, size_bytes: int, *, fmt: VhdFormat = VhdFormat.VHDX, dynamic: bool = True
+    ) -> VhdInfo:
+        cmdlet = "New-VHD"
+        fmt = VhdFormat(fmt)
+        if not norm(path).casefold().endswith("." + fmt.value):
+            raise ConfigError(
+                f"the extension of {norm(path)} does not match the format {fmt.value}",
+                subject=norm(path),
+                hint=cite("vhd.extension"),
+            )
+        self._check_size(fmt, size_bytes, path, cmdlet)
+        if key(path) in self._volume.files:
+            raise self._error(
+                HostObjectExists,
+                "the file exists",
+                cmdlet=cmdlet,
+                rule="vhd.exists",
+                subject=norm(path),
+            )
+        self._check_parent_dir(path, cmdlet)
+        kind = VhdType.DYNAMIC if dynamic else VhdType.FIXED
+        rec = VhdRecord(fmt, kind, size_bytes, _empty_file_size(fmt, kind, size_bytes))
+        self._check_space(rec.file_size_bytes, path, cmdlet)
+        f = FakeFile(norm(path), vhd=rec, modified_at=self._clock())
+        self._volume.files[key(path)] = f
+        return self._info(f, rec)
+
+    def _check_size(self, fmt: VhdFormat, size: int, path: str, cmdlet: str) -> None:
+        unit = MIB if fmt is VhdFormat.VHDX else 512
+        if size <= 0 or size % unit:
+            raise ConfigError(
+                f"{cmdlet}: a {fmt.value} size must be a positive multiple of {unit} bytes",
+                subject=f"{norm(path)} size={size}",
+                hint=cite("vhd.size-multiple"),
+            )
+        if size > _MAX_SIZE[fmt]:
+            raise ConfigError(
+                f"{cmdlet}: {size} bytes is over the {fmt.value} maximum",
+                subject=norm(path),
+                hint=cite("vhd.max-size"),
+            )
+
+    def new_diff_vhd(self, parent: str, child: str) -> VhdInfo:
+        cmdlet = "New-VHD"
+        pf = self._file(parent, cmdlet)
+        prec = self._vhd_of(pf, cmdlet)
+        ext = norm(child).casefold().rpartition(".")[2]
+        if ext.lstrip("a") != prec.format.value:
+            raise self._error(
+                HostOperationFailed,
+                "a differencing disk has its parent's format",
+                cmdlet=cmdlet,
+                rule="vhd.diff-parent",
+                subject=norm(child),
+            )
+        if key(child) in self._volume.files:
+            raise self._error(
+                HostObjectExists,
+                "the file exists",
+                cmdlet=cmdlet,
+                rule="vhd.exists",
+                subject=norm(child),
+            )
+        self._check_parent_dir(child, cmdlet)
+        rec = VhdRecord(
+            prec.format,
+            VhdType.DIFFERENCING,
+            prec.size_bytes,
+            _empty_file_size(prec.format, VhdType.DYNAMIC, prec.size_bytes),
+            parent_key=key(parent),
+        )
+        self._check_space(rec.file_size_bytes, child, cmdlet)
+        f = FakeFile(norm(child), vhd=rec, modified_at=self._clock())
+        self._volume.files[key(child)] = f
+        return self._info(f, rec)
+
+    def get_vhd(self, path: str) -> VhdInfo:
+        f = self._file(path, "Get-VHD")
+        return self._info(f, self._vhd_of(f, "Get-VHD"))
+
+    def resize_vhd(self, path: str, size_bytes: int) -> VhdInfo:
+        cmdlet = "Resize-VHD"
+        f = self._file(path, cmdlet)
+        rec = self._vhd_of(f, cmdlet)
+        self._check_size(rec.format, size_bytes, path, cmdlet)
+        if size_bytes < rec.size_bytes:
+            raise self._error(
+                HostOperationFailed,
+                "shrinking a disk is refused",
+                cmdlet=cmdlet,
+                rule="vhd.grow-only",
+                subject=f.path,
+            )
+        if key(path) in self._open_keys() and not self._online_resizable(path, rec):
+            raise self._error(
+                PathInUse,
+                "the disk is attached to a running VM",
+                cmdlet=cmdlet,
+                rule="vhd.resize-offline",
+                subject=f.path,
+            )
+        if f.vhd is None:  # a byte-written disk becomes a record: its bytes are no longer modelled
+            f.vhd = VhdRecord(rec.format, rec.vhd_type, rec.size_bytes, len(f.data), rec.parent_key)
+            f.data = bytearray()
+        f.vhd.size_bytes = size_bytes
+        if f.vhd.vhd_type is VhdType.FIXED:
+            f.vhd.file_size_bytes = _empty_file_size(rec.format, VhdType.FIXED, size_bytes)
+        f.modified_at = self._clock()
+        return self._info(f, f.vhd)
+
+    def _online_resizable(self, path: str, rec: VhdRecord) -> bool:
+        return False
+
+    def merge_vhd(self, child: str, dest: str | None = None) -> None:
+        cmdlet = "Merge-VHD"
+        cf = self._file(child, cmdlet)
+        crec = self._vhd_of(cf, cmdlet)
+        if crec.parent_key is None:
+            raise self._error(
+                HostOperationFailed,
+                "the disk is not a differencing disk",
+                cmdlet=cmdlet,
+                rule="vhd.merge-ancestor",
+                subject=cf.path,
+            )
+        chain = self._chain(child)
+        dest_key = key(dest) if dest is not None else crec.parent_key
+        if dest_key not in chain[1:]:
+            raise self._error(
+                HostOperationFailed,
+                "the destination is not an ancestor of the disk",
+                cmdlet=cmdlet,
+                rule="vhd.merge-ancestor",
+                subject=norm(dest or ""),
+            )
+        merged = chain[: chain.index(dest_key)]
+        open_keys = self._open_keys()
+        if any(k in open_keys for k in chain):
+            raise self._error(
+                PathInUse,
+                "the chain is in use by a running VM",
+                cmdlet=cmdlet,
+                rule="vhd.merge-offline",
+                subject=cf.path,
+            )
+        for k in [*merged[1:], dest_key]:
+            others = [c for c in self._children(k) if c not in merged]
+            if others:
+                raise self._error(
+                    PathInUse,
+                    "another disk depends on a disk of the merge",
+                    cmdlet=cmdlet,
+                    rule="vhd.merge-siblings",
+                    subject=self._volume.files[others[0]].path,
+                )
+        df = self._volume.files[dest_key]
+        grown = sum(self._volume.files[k].size for k in merged) - len(merged) * 4 * MIB
+        if df.vhd is not None and df.vhd.vhd_type is not VhdType.FIXED:
+            df.vhd.file_size_bytes += max(0, grown)
+        df.modified_at = self._clock()
+        for k in merged:
+            mf = self._volume.files[k]
+            if mf.vhd is None:
+                mf.vhd = VhdRecord(crec.format, VhdType.DIFFERENCING, crec.size_bytes, len(mf.data))
+                mf.data = bytearray()
+            mf.vhd.valid = False
+
+    # ---- files ----
+    def file_exists(self, path: str) -> bool:
+        k = key(path)
+        return k in self._volume.files or self._volume.is_dir(path)
+
+    def remove_path(self, path: str) -> None:
+        cmdlet = "Remove-Item"
+        self._check_not_open(path, cmdlet)
+        for k in self._volume.below(path):
+            f = self._volume.files[k]
+            kids = [c for c in self._children(f.path) if c not in self._volume.below(path)]
+            if kids:
+                raise self._error(
+                    PathInUse,
+                    "the virtual disk is the parent of another disk",
+                    cmdlet=cmdlet,
+                    rule="vhd.parent-remove",
+                    subject=f.path,
+                    hint=f"remove {self._volume.files[kids[0]].path} first",
+                )
+        for k in self._volume.below(path):
+            del self._volume.files[k]
+        pk = key(path)
+        for d in [d for d in self._volume.dirs if d == pk or d.startswith(pk + "\\")]:
+            del self._volume.dirs[d]
+
+    def make_dir(self, path: str) -> None:
+        if key(path) in self._volume.files:
+            raise self._error(
+                HostObjectExists, "a file has that name", cmdlet="New-Item", subject=norm(path)
+            )
+        self._volume.make_dirs(path)
+
+    def list_dir(self, path: str) -> list[DirEntry]:
+        if not self._volume.is_dir(path):
+            raise self._error(
+                HostObjectNotFound, "no such directory", cmdlet="Get-ChildItem", subject=norm(path)
+            )
+        pk = key(path)
+        entries: list[DirEntry] = []
+        for k, display in self._volume.dirs.items():
+            if k.rpartition("\\")[0] == pk:
+                entries.append(DirEntry(basename(display), True, 0, self._clock()))
+        for k, f in self._volume.files.items():
+            if k.rpartition("\\")[0] == pk:
+                entries.append(DirEntry(basename(f.path), False, f.size, f.modified_at))
+        return sorted(entries, key=lambda e: e.name.casefold())
+
+    def write_file(self, path: str, chunks: Iterable[bytes]) -> int:
+        cmdlet = "Set-Content"
+        self._check_parent_dir(path, cmdlet)
+        self._check_not_open(path, cmdlet)
+        if self._volume.is_dir(path):
+            raise self._error(
+                HostObjectExists, "a directory has that name", cmdlet=cmdlet, subject=norm(path)
+            )
+        old = self._volume.files.pop(key(path), None)
+        data = bytearray()
+        try:
+            for chunk in chunks:
+                self._check_space(len(data) + len(chunk), path, cmdlet)
+                data += chunk
+        except BaseException:
+            if old is not None:
+                self._volume.files[key(path)] = old
+            raise
+        self._volume.files[key(path)] = FakeFile(norm(path), data, modified_at=self._clock())
+        return len(data)
+
+    def read_file(self, path: str, *, max_bytes: int, offset: int = 0) -> bytes:
+        f = self._file(path, "Get-Content")
+        if f.vhd is not None:
+            raise self._error(
+                HostOperationFailed,
+                "the fake keeps this virtual disk as a record, not bytes",
+                cmdlet="Get-Content",
+                subject=f.path,
+                hint="write the disk with write_file to read it back",
+            )
+        return bytes(f.data[offset : offset + max(0, max_bytes)])
+
+    def copy_file(self, src: str, dest: str) -> None:
+        cmdlet = "Copy-Item"
+        f = self._file(src, cmdlet)
+        self._check_parent_dir(dest, cmdlet)
+        self._check_not_open(dest, cmdlet)
+        if key(dest) == key(src):
+            raise self._error(
+                HostObjectExists,
+                "source and destination are the same file",
+                cmdlet=cmdlet,
+                subject=norm(dest),
+            )
+        self._check_space(f.size, dest, cmdlet)
+        vhd = None
+        if f.vhd is not None:
+            v = f.vhd
+            vhd = VhdRecord(
+                v.format, v.vhd_type, v.size_bytes, v.file_size_bytes, v.parent_key, v.valid
+            )
+        self._volume.files[key(dest)] = FakeFile(
+            norm(dest), bytearray(f.data), vhd, modified_at=self._clock()
+        )
