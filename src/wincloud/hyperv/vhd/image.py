@@ -64,6 +64,14 @@ class DiskImage:
         """Structural problems found by a full check (empty when sound)."""
         return []
 
+    def parent_locations(self) -> list[tuple[str, str]]:
+        """(locator key, Windows path) of the parent, in the order to try them."""
+        return []
+
+    def linkage_problem(self, parent: DiskImage) -> str | None:
+        """Why ``parent`` is not this disk's parent (None when the linkage holds)."""
+        return None
+
     # -- reading --------------------------------------------------------------------------------
 
     def _check_range(self, offset: int, length: int) -> None:

@@ -30,6 +30,7 @@ CREATOR_OS = b"Wi2k"
 EPOCH_2000 = 946684800
 W2RU, W2KU = b"W2ru", b"W2ku"  # relative / absolute Windows path, UTF-16LE
 
+NIL = uuid.UUID(int=0)
 _FOOTER = struct.Struct(">8sIIQI4sI4sQQHBBII16sB427x")
 _HEADER = struct.Struct(">8sQQIIII16sII512s")
 _LOCATOR = struct.Struct(">4sIIIQ")
@@ -81,8 +82,8 @@ class Footer:
 
     def pack(self) -> bytes:
         cyl, heads, spt = self.geometry
-        fields = (COOKIE, self.features, 0x00010000, self.data_offset, self.timestamp)
-        fields += (self.creator_app, self.creator_version, self.creator_os)
+        fields: tuple[object, ...] = (COOKIE, self.features, 0x00010000, self.data_offset)
+        fields += (self.timestamp, self.creator_app, self.creator_version, self.creator_os)
         fields += (self.original_size, self.current_size, cyl, heads, spt, self.disk_type, 0)
         raw = bytearray(_FOOTER.pack(*fields, self.unique_id.bytes, self.saved_state))
         struct.pack_into(">I", raw, 64, checksum(bytes(raw), 64))
@@ -135,7 +136,7 @@ class DynamicHeader:
     table_offset: int
     max_table_entries: int
     block_size: int
-    parent_unique_id: uuid.UUID = uuid.UUID(int=0)
+    parent_unique_id: uuid.UUID = NIL
     parent_timestamp: int = 0
     parent_name: str = ""
     locators: tuple[Locator, ...] = field(default_factory=tuple)

@@ -60,7 +60,9 @@ class VhdImage(DiskImage):
         if size < fmt.FOOTER_SIZE:
             raise VhdError("the file is too small to hold a VHD footer", subject=subject)
         try:
-            self.footer = fmt.parse_footer(self.pread(size - 512, 512, "VHD footer"), subject=subject)
+            self.footer = fmt.parse_footer(
+                self.pread(size - 512, 512, "VHD footer"), subject=subject
+            )
         except VhdError as exc:
             copy = self.pread(0, 512, "VHD footer copy")
             if copy[:8] != fmt.COOKIE:

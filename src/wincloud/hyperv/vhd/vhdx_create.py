@@ -83,7 +83,9 @@ def create_vhdx(
     block = block_size or (DEFAULT_DIFF_BLOCK if parent else DEFAULT_BLOCK)
     lss, pss = logical_sector_size, physical_sector_size
     if block < MiB or block > 256 * MiB or block & (block - 1):
-        raise VhdError(f"VHDX block size {block} must be a power of two, 1-256 MiB", subject=subject)
+        raise VhdError(
+            f"VHDX block size {block} must be a power of two, 1-256 MiB", subject=subject
+        )
     if lss not in (512, 4096) or pss not in (512, 4096):
         raise VhdError("VHDX sector sizes must be 512 or 4096", subject=subject)
     if size <= 0 or size % lss or size > fmt.MAX_SIZE:

@@ -259,7 +259,9 @@ def bat_entries(virtual_size: int, block_size: int, logical_sector_size: int) ->
     return chunks * (ratio + 1)
 
 
-def required_entries(virtual_size: int, block_size: int, logical_sector_size: int, diff: bool) -> int:
+def required_entries(
+    virtual_size: int, block_size: int, logical_sector_size: int, diff: bool
+) -> int:
     """The minimum BAT length the specification requires (2.5)."""
     ratio = chunk_ratio(block_size, logical_sector_size)
     blocks = -(-virtual_size // block_size)

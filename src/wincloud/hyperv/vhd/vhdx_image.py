@@ -7,6 +7,7 @@ allocate payload blocks at the 1 MiB-aligned end of the file and keep the BAT in
 
 from __future__ import annotations
 
+import itertools
 import os
 import struct
 import uuid
@@ -89,7 +90,9 @@ class VhdxImage(DiskImage):
             raise VhdError("; ".join(self.notes), subject=str(self.path))
         self.header_slot, self.header = max(found, key=lambda pair: pair[1].sequence)
         if self.header.log_offset + self.header.log_length > self.file_size():
-            raise VhdError("VHDX log region lies beyond the end of the file", subject=str(self.path))
+            raise VhdError(
+                "VHDX log region lies beyond the end of the file", subject=str(self.path)
+            )
 
     def _load_regions(self, size: int) -> None:
         problems = []
@@ -134,7 +137,9 @@ class VhdxImage(DiskImage):
         (lss,) = struct.unpack_from("<I", values[fmt.LOGICAL_SECTOR_SIZE])
         (pss,) = struct.unpack_from("<I", values[fmt.PHYSICAL_SECTOR_SIZE])
         if block_size < MiB or block_size > 256 * MiB or block_size & (block_size - 1):
-            raise VhdError(f"VHDX file parameters block size {block_size} is invalid", subject=subject)
+            raise VhdError(
+                f"VHDX file parameters block size {block_size} is invalid", subject=subject
+            )
         if lss not in (512, 4096) or pss not in (512, 4096):
             raise VhdError(f"VHDX sector sizes {lss}/{pss} are not 512 or 4096", subject=subject)
         if vsize == 0 or vsize > fmt.MAX_SIZE or vsize % lss:
@@ -316,7 +321,9 @@ class VhdxImage(DiskImage):
         if not isinstance(parent, VhdxImage):
             return f"the parent is a {parent.format.upper()} file; a VHDX's parent must be a VHDX"
         pairs = dict(self.locator)
-        wanted = [fmt.parse_linkage(pairs.get(k, "")) for k in ("parent_linkage", "parent_linkage2")]
+        wanted = [
+            fmt.parse_linkage(pairs.get(k, "")) for k in ("parent_linkage", "parent_linkage2")
+        ]
         if parent.header.data_write_guid in wanted:
             return None
         return (
@@ -335,7 +342,9 @@ class VhdxImage(DiskImage):
             state, at = entry & 7, (entry >> 20) * MiB
             is_bitmap = index % (self.ratio + 1) == self.ratio
             if is_bitmap and state == fmt.SB_PRESENT and not diff:
-                found.append(f"VHDX BAT entry {index}: sector bitmap present in a disk without parent")
+                found.append(
+                    f"VHDX BAT entry {index}: sector bitmap present in a disk without parent"
+                )
             if is_bitmap and state == fmt.SB_PRESENT:
                 spans.append((at, MiB, f"sector bitmap block (BAT entry {index})"))
             elif not is_bitmap and state in (fmt.FULLY_PRESENT, fmt.PARTIALLY_PRESENT):
@@ -343,7 +352,7 @@ class VhdxImage(DiskImage):
                     found.append(f"VHDX BAT entry {index}: partially present without a parent")
                 spans.append((at, self.block_size, f"payload block (BAT entry {index})"))
         spans.sort()
-        for (a_at, a_len, a_name), (b_at, _, b_name) in zip(spans, spans[1:], strict=False):
+        for (a_at, a_len, a_name), (b_at, _, b_name) in itertools.pairwise(spans):
             if a_at + a_len > b_at:
                 found.append(f"VHDX {a_name} overlaps {b_name}")
         for at, length, name in spans:
