@@ -41,7 +41,11 @@ def discover(
     sleep: Callable[[float], None],
     clock: Callable[[], float] = time.monotonic,
 ) -> Discovery:
-    """MetadataNotFound (with every attempt) when no source answers."""
+    """MetadataNotFound (with every attempt) when no source answers.
+
+    A source that fails in any way, including an exception no layer translated (a bug in a
+    parser, a library choking on damaged media), costs that source only: it is logged as one
+    ``result=failed`` line naming the exception, and the next source is tried."""
     attempts: list[Attempt] = []
     began = clock()
 
@@ -76,6 +80,9 @@ def discover(
         except SourceError as exc:
             note(source, "failed", str(exc), start)
             continue
+        except Exception as exc:
+            note(source, "failed", _unexpected(exc), start)
+            continue
         note(source, "selected", f"instance {metadata.instance_id}", start)
         log.info(
             "source selected name=%s where=%s instance_id=%s after_ms=%d",
@@ -91,3 +98,9 @@ def discover(
         subject=", ".join(names),
         hint="see the log for each source's reason; check the sources list in the agent config",
     )
+
+
+def _unexpected(exc: BaseException) -> str:
+    """One short line for an exception nobody translated (no traceback, no newline)."""
+    text = " ".join(str(exc).split())[:200]
+    return f"unexpected {exc.__class__.__name__}" + (f" ({text})" if text else "")

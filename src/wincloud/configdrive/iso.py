@@ -8,6 +8,7 @@ keeps concurrent builds from interleaving the swap. Reading never consults the c
 
 from __future__ import annotations
 
+import contextlib
 import io
 import logging
 import struct
@@ -22,7 +23,8 @@ from typing import Any, BinaryIO, Final
 import pycdlib
 from pycdlib.pycdlibexception import PyCdlibException
 
-from wincloud.configdrive.layout import FIXED_EPOCH, MAX_DRIVE_BYTES, Folder
+from wincloud.configdrive.iso_scan import scan_iso
+from wincloud.configdrive.layout import FIXED_EPOCH, MAX_DRIVE_BYTES, MAX_FILES, Folder
 from wincloud.errors import DriveError
 
 log = logging.getLogger(__name__)
@@ -58,20 +60,36 @@ def write_iso(root: Folder, out: BinaryIO, *, label: str, subject: str) -> None:
 
 def read_iso(image: BinaryIO, *, subject: str) -> tuple[str | None, dict[str, bytes]]:
     """Return (volume label, files) of an ISO image; names from Rock Ridge, else Joliet."""
-    iso = pycdlib.PyCdlib()
     label = read_iso_label(image)
+    scan_iso(image, subject=subject)
+    image.seek(0)
+    iso = pycdlib.PyCdlib()
     try:
         iso.open_fp(image)
-    except _ISO_ERRORS as exc:
-        raise DriveError(f"unreadable ISO 9660 image ({exc})", subject=subject) from exc
+    except DriveError:
+        raise
+    except Exception as exc:
+        raise DriveError(f"unreadable ISO 9660 image ({_why(exc)})", subject=subject) from exc
     try:
         _check_size(iso, image, subject)
         files = _read_files(iso, subject)
-    except _ISO_ERRORS as exc:
-        raise DriveError(f"damaged ISO 9660 image ({exc})", subject=subject) from exc
+    except DriveError:
+        raise
+    except Exception as exc:
+        raise DriveError(f"damaged ISO 9660 image ({_why(exc)})", subject=subject) from exc
     finally:
-        iso.close()
+        with contextlib.suppress(Exception):
+            iso.close()
     return label, files
+
+
+def _why(exc: Exception) -> str:
+    """One line: pycdlib's message, or the exception's type for a crash inside pycdlib (an
+    AttributeError on a damaged Rock Ridge entry, say)."""
+    text = " ".join(str(exc).split())[:160]
+    if isinstance(exc, _ISO_ERRORS) and text:
+        return text
+    return f"{exc.__class__.__name__}: {text}" if text else exc.__class__.__name__
 
 
 def read_iso_label(image: BinaryIO) -> str | None:
@@ -142,7 +160,9 @@ def _read_files(iso: pycdlib.PyCdlib, subject: str) -> dict[str, bytes]:
     kind = "rr_path" if iso.has_rock_ridge() else "joliet_path" if iso.has_joliet() else "iso_path"
     files: dict[str, bytes] = {}
     budget = MAX_DRIVE_BYTES
-    for iso_path, key in _walk(iso, kind):
+    for count, (iso_path, key) in enumerate(_walk(iso, kind), start=1):
+        if count > MAX_FILES:
+            raise DriveError(f"over {MAX_FILES} files on the drive", subject=subject)
         length = iso.get_record(**{kind: iso_path}).get_data_length()
         if length > budget:
             raise DriveError(

@@ -117,10 +117,14 @@ class CloudConfigPlugin:
 
     def run(self, ctx: RunContext) -> Outcome:
         data = ctx.metadata.user_data
-        parts = parse_userdata(data).cloud_configs() if data else []
-        if not parts:
+        parsed = parse_userdata(data) if data else None
+        parts = parsed.cloud_configs() if parsed else []
+        if not parsed or not parts:
             return Outcome.SKIPPED
-        docs = [parse_cloudconfig(p.body, where=f"user-data {p.name}") for p in parts]
+        docs = [
+            parse_cloudconfig(p.body, where=f"user-data {p.name}", budget=parsed.budget)
+            for p in parts
+        ]
         for part, doc in zip(parts, docs, strict=True):
             precheck(ctx, doc, f"user-data {part.name}")
         reboot = False

@@ -3,11 +3,11 @@ of ``tree/openstack.py``. Pure: everything it knows comes from ``tree.read``."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Mapping
 from typing import Any, Final
 
+from wincloud.agent.bounded import parse_json
 from wincloud.agent.metadata import InstanceMetadata
 from wincloud.agent.tree import Tree
 from wincloud.errors import InvalidMetadata
@@ -23,12 +23,7 @@ def read_json(tree: Tree, path: str) -> Any:
     raw = tree.read(path)
     if raw is None:
         return None
-    try:
-        return json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
-        raise InvalidMetadata(
-            f"not valid JSON ({exc.__class__.__name__})", subject=f"{tree.where}/{path}"
-        ) from None
+    return parse_json(raw, subject=f"{tree.where}/{path}")
 
 
 def find_version(tree: Tree) -> str | None:
@@ -73,6 +68,16 @@ def _files(tree: Tree, doc: Mapping[str, Any], where: str) -> dict[str, bytes]:
             isinstance(item.get(k), str) for k in ("path", "content_path")
         ):
             raise InvalidMetadata(f"files[{index}] needs path and content_path", subject=where)
+        problem = _injected_path_problem(item["path"], item["content_path"])
+        if problem is not None:
+            log.warning(
+                "injected file skipped reason=%s path=%r content_path=%r where=%s",
+                problem,
+                item["path"][:200],
+                item["content_path"][:200],
+                tree.where,
+            )
+            continue
         content = tree.read("openstack/" + item["content_path"].lstrip("/"))
         if content is None:
             log.warning(
@@ -84,6 +89,19 @@ def _files(tree: Tree, doc: Mapping[str, Any], where: str) -> dict[str, bytes]:
             continue
         out[item["path"]] = content
     return out
+
+
+def _injected_path_problem(path: str, content_path: str) -> str | None:
+    """Why one injected file cannot be used (None when it can): its guest path must be
+    absolute, both paths free of '.', '..', NUL and line breaks."""
+    for value in (path, content_path):
+        if any(ch in value for ch in "\0\r\n"):
+            return "control-character"
+        if any(part in {".", ".."} for part in value.replace("\\", "/").split("/")):
+            return "dot-segment"
+    if not (path.startswith("/") or (len(path) > 2 and path[1] == ":" and path[2] in "\\/")):
+        return "relative-path"
+    return None
 
 
 def parse_openstack(tree: Tree, *, source: str) -> InstanceMetadata:

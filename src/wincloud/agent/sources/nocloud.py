@@ -18,11 +18,13 @@ log = logging.getLogger(__name__)
 def _yaml(tree: Tree, path: str) -> Any:
     import yaml
 
+    from wincloud.agent.bounded import parse_yaml
+
     raw = tree.read(path)
     if raw is None:
         return None
     try:
-        return yaml.safe_load(raw.decode("utf-8"))
+        return parse_yaml(raw.decode("utf-8"), subject=f"{tree.where}/{path}")
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         raise InvalidMetadata(
             f"not valid YAML ({exc.__class__.__name__})", subject=f"{tree.where}/{path}"

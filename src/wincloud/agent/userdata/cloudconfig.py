@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
-from wincloud.agent.userdata.parts import gunzip
+from wincloud.agent.bounded import parse_yaml
+from wincloud.agent.userdata.parts import Budget, gunzip
 from wincloud.errors import InvalidMetadata
 from wincloud.secret import Secret
 
@@ -139,7 +140,7 @@ def _list(value: Any, where: str) -> list[Any]:
     return value
 
 
-def _decode(content: str | bytes, encoding: str, where: str) -> bytes:
+def _decode(content: str | bytes, encoding: str, where: str, budget: Budget) -> bytes:
     steps = ENCODINGS.get(encoding.lower())
     if steps is None:
         raise _fail(where, f"unknown encoding {encoding!r}; one of {', '.join(ENCODINGS)}")
@@ -151,7 +152,7 @@ def _decode(content: str | bytes, encoding: str, where: str) -> bytes:
             except (binascii.Error, ValueError):
                 raise _fail(where, "content is not base64") from None
         else:
-            data = gunzip(data, where=where)
+            data = gunzip(data, where=where, budget=budget)
     return data
 
 
@@ -173,7 +174,7 @@ def _permissions(value: Any, where: str) -> int:
     return mode
 
 
-def _write_file(item: Any, where: str) -> WriteFile:
+def _write_file(item: Any, where: str, budget: Budget) -> WriteFile:
     if not isinstance(item, dict):
         raise _fail(where, "must be a mapping")
     if "source" in item and "content" not in item:
@@ -188,7 +189,7 @@ def _write_file(item: Any, where: str) -> WriteFile:
     owner = _str(item["owner"], f"{where}.owner").split(":", 1)[0] if "owner" in item else None
     return WriteFile(
         path=path,
-        content=_decode(content, encoding, f"{where}.content"),
+        content=_decode(content, encoding, f"{where}.content", budget),
         permissions=_permissions(item["permissions"], f"{where}.permissions")
         if "permissions" in item
         else None,
@@ -311,13 +312,15 @@ def _chpasswd(value: Any, where: str) -> tuple[tuple[PasswordChange, ...], bool]
     return tuple(changes), _bool(value.get("expire", True), f"{where}.expire")
 
 
-def parse_cloudconfig(body: bytes, *, where: str = "user_data") -> CloudConfig:
-    """Parse and check a ``#cloud-config`` document."""
+def parse_cloudconfig(
+    body: bytes, *, where: str = "user_data", budget: Budget | None = None
+) -> CloudConfig:
+    """Parse and check a ``#cloud-config`` document; ``budget`` is what gzip-encoded
+    write_files may still expand to (shared with the rest of the user-data)."""
     import yaml
 
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     try:
-        doc = yaml.load(body.decode("utf-8-sig"), Loader=loader)  # noqa: S506 - a safe loader
+        doc = parse_yaml(body.decode("utf-8-sig"), subject=where)
     except (UnicodeDecodeError, yaml.YAMLError) as exc:
         problem = getattr(exc, "problem", None) or exc.__class__.__name__
         raise _fail(where, f"cloud-config is not valid YAML ({problem})") from None
@@ -325,10 +328,10 @@ def parse_cloudconfig(body: bytes, *, where: str = "user_data") -> CloudConfig:
         return CloudConfig()
     if not isinstance(doc, dict):
         raise _fail(where, "cloud-config must be a mapping")
-    return _build(doc, where)
+    return _build(doc, where, budget if budget is not None else Budget())
 
 
-def _build(doc: Mapping[str, Any], where: str) -> CloudConfig:
+def _build(doc: Mapping[str, Any], where: str, budget: Budget) -> CloudConfig:
     def at(key: str) -> str:
         return f"{where}: {key}"
 
@@ -342,7 +345,7 @@ def _build(doc: Mapping[str, Any], where: str) -> CloudConfig:
     users = [_user(u, f"{at('users')}[{i}]") for i, u in enumerate(entries)]
     return CloudConfig(
         write_files=tuple(
-            _write_file(item, f"{at('write_files')}[{i}]")
+            _write_file(item, f"{at('write_files')}[{i}]", budget)
             for i, item in enumerate(_list(doc.get("write_files", []), at("write_files")))
         ),
         runcmd=_runcmd(doc.get("runcmd", []), at("runcmd")),

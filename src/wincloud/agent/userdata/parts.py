@@ -1,7 +1,8 @@
 """User-data into parts: scripts, cloud-config documents, a PEM certificate, and what is
 skipped (with its reason, never its content). Pure: bytes in, parts out.
 
-Accepted: gzip (expanded up to 16 MiB), MIME multipart messages (nested too; each part by its
+Accepted: gzip (expanded up to 16 MiB for the whole user-data, every layer and part
+together), MIME multipart messages (nested too; each part by its
 Content-Type, or by its first line for text/plain, text/x-not-multipart and
 application/octet-stream), the EC2 ``<script>``/``<powershell>`` format, and single scripts,
 ``#cloud-config`` documents or PEM certificates.
@@ -57,8 +58,26 @@ class Part:
 
 
 @dataclass
+class Budget:
+    """What all the gzip layers of one user-data may expand to, together: a MIME message of
+    many small gzip parts gets no more than one big part would."""
+
+    left: int = MAX_EXPANDED
+
+    def spend(self, size: int, where: str) -> None:
+        if size > self.left:
+            raise InvalidMetadata(
+                f"user-data expands beyond {MAX_EXPANDED // (1024 * 1024)} MiB in all",
+                subject=where,
+            )
+        self.left -= size
+
+
+@dataclass
 class Parsed:
     parts: list[Part] = field(default_factory=list)
+    budget: Budget = field(default_factory=Budget)
+    """What gzip may still expand to (write_files of the cloud-config parts draw on it)."""
 
     def scripts(self) -> list[Script]:
         return [p.script for p in self.parts if p.script is not None]
@@ -73,14 +92,14 @@ class Parsed:
         return [p for p in self.parts if p.kind == "skipped"]
 
 
-def gunzip(data: bytes, *, where: str = "user_data") -> bytes:
+def gunzip(data: bytes, *, where: str = "user_data", budget: Budget | None = None) -> bytes:
+    budget = budget if budget is not None else Budget()
     try:
         inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        out = inflater.decompress(data, MAX_EXPANDED + 1)
+        out = inflater.decompress(data, budget.left + 1)
     except zlib.error as exc:
         raise InvalidMetadata(f"corrupt gzip ({exc})", subject=where) from None
-    if len(out) > MAX_EXPANDED:
-        raise InvalidMetadata("expands beyond 16 MiB", subject=where)
+    budget.spend(len(out), where)
     if not inflater.eof:
         raise InvalidMetadata("truncated gzip", subject=where)
     return out
@@ -115,7 +134,7 @@ def safe_part_name(given: str | None, index: int) -> str:
     return cleaned or f"part-{index:03d}"
 
 
-def _from_mime(data: bytes) -> list[Part]:
+def _from_mime(data: bytes, budget: Budget) -> list[Part]:
     import email
     import email.policy
 
@@ -131,7 +150,7 @@ def _from_mime(data: bytes) -> list[Part]:
             parts.append(Part("skipped", name, b"", reason=f"{ctype} (no payload)"))
             continue
         if payload.startswith(GZIP_MAGIC):
-            payload = gunzip(payload, where=f"user_data {name}")
+            payload = gunzip(payload, where=f"user_data {name}", budget=budget)
         if ctype == "text/cloud-config":
             parts.append(Part("cloud-config", name, payload))
         elif ctype in SCRIPT_TYPES:
@@ -150,12 +169,13 @@ def _from_mime(data: bytes) -> list[Part]:
 
 def parse_userdata(user_data: bytes) -> Parsed:
     """Split user-data into parts, in order. InvalidMetadata only for corrupt gzip."""
-    data = gunzip(user_data) if user_data.startswith(GZIP_MAGIC) else user_data
+    budget = Budget()
+    data = gunzip(user_data, budget=budget) if user_data.startswith(GZIP_MAGIC) else user_data
     if not data.strip():
-        return Parsed()
+        return Parsed(budget=budget)
     if _is_mime(data):
-        return Parsed(_from_mime(data))
-    return Parsed(_sniff(data, "userdata", ""))
+        return Parsed(_from_mime(data, budget), budget)
+    return Parsed(_sniff(data, "userdata", ""), budget)
 
 
 def parse_scripts(user_data: bytes) -> list[Script]:

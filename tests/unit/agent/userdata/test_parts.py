@@ -110,3 +110,25 @@ def test_part_names_cannot_carry_newlines_or_paths():
     assert safe_part_name("\n\n", 7) == "part-007"
     assert safe_part_name(None, 1) == "part-001"
     assert len(safe_part_name("x" * 500, 0)) == 64
+
+
+def test_the_gzip_cap_is_for_the_whole_user_data_not_each_part():
+    """Two parts of 9 MiB each expand past 16 MiB together, though each fits alone."""
+    part = gzip.compress(b"#!/bin/sh\n" + b"#" * (9 * 1024 * 1024))
+    encoded = base64.b64encode(part)
+    header = b"Content-Type: text/x-shellscript\nContent-Transfer-Encoding: base64\n\n"
+    assert len(parse_scripts(mime(header + encoded))) == 1
+    with pytest.raises(InvalidMetadata, match="in all"):
+        parse_userdata(mime(header + encoded, header + encoded))
+
+
+def test_gzip_write_files_draw_on_the_user_data_budget():
+    from wincloud.agent.userdata.cloudconfig import parse_cloudconfig
+
+    big = base64.b64encode(gzip.compress(b"x" * (9 * 1024 * 1024))).decode()
+    doc = "#cloud-config\nwrite_files:\n" + "".join(
+        f"  - {{path: /f{i}, encoding: gz+b64, content: {big}}}\n" for i in range(2)
+    )
+    parsed = parse_userdata(doc.encode())
+    with pytest.raises(InvalidMetadata, match="in all"):
+        parse_cloudconfig(parsed.cloud_configs()[0].body, budget=parsed.budget)
