@@ -21,6 +21,7 @@ COMMANDS: Final[Mapping[str, str]] = {
     "configdrive": "wincloud.cli.configdrive:configdrive",
     "agent": "wincloud.cli.agent:agent",
     "password": "wincloud.cli.password:password",
+    "vhd": "wincloud.cli.vhd:vhd",
 }
 
 _HELP: Final[Mapping[str, str]] = {
@@ -29,6 +30,7 @@ _HELP: Final[Mapping[str, str]] = {
     "configdrive": "Build and read config-2 drives.",
     "agent": "Run the guest agent (apply this instance's metadata).",
     "password": "Decrypt passwords the agent generated.",
+    "vhd": "Create, inspect, convert and check VHD/VHDX disks.",
 }
 
 
