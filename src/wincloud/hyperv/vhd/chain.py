@@ -40,6 +40,14 @@ def detect_format(path: Path) -> str:
 def open_image(path: Path, *, writable: bool = False, fmt: str | None = None) -> DiskImage:
     """One disk file, without its parents."""
     kind = fmt or detect_format(path)
+    suffix = path.suffix.lower().lstrip(".")
+    if kind == "raw" and suffix in ("vhd", "vhdx"):
+        signature = "'vhdxfile'" if suffix == "vhdx" else "'conectix' footer"
+        raise VhdError(
+            f"not a {suffix.upper()} file: no {signature} signature",
+            subject=str(path),
+            hint="open raw images under a name ending in .raw or .img",
+        )
     if kind == "vhdx":
         return VhdxImage.open(path, writable=writable)
     if kind == "vhd":

@@ -33,7 +33,11 @@ Progress = Callable[[int, int], None]
 def atomic_path(target: Path) -> Iterator[Path]:
     """A temporary path next to ``target``, renamed onto it when the block succeeds."""
     if target.exists():
-        raise VhdError("the output file already exists", subject=str(target))
+        raise VhdError(
+            "the output file already exists",
+            subject=str(target),
+            hint="remove it or choose another name",
+        )
     temp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     temp.unlink(missing_ok=True)
     try:
