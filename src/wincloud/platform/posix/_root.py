@@ -11,8 +11,12 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Final
 
 from wincloud.errors import PlatformError
+
+MAX_LINK_HOPS: Final = 40
+"""Links followed while resolving one path (Linux's own limit)."""
 
 
 @dataclass(frozen=True)
@@ -43,12 +47,66 @@ class Root:
         self.path = path.resolve()
         self.is_live = self.path == Path("/")
 
-    def host(self, guest: str) -> Path:
-        """``/etc/hostname`` -> ``<root>/etc/hostname``; refuses relative paths and '..'."""
+    def host(self, guest: str, *, follow: bool = True) -> Path:
+        """``/etc/hostname`` -> ``<root>/etc/hostname``; refuses relative paths and '..'.
+
+        Under an alternate root, symbolic links on the way are resolved inside the root, as
+        a chroot would: an absolute target (Debian's ``/var/run -> /run``) starts again at
+        the root, and '..' stops there. The last component is followed too unless ``follow``
+        is False (to replace or remove a link itself). So no path this returns leads out of
+        the root through a link that exists now."""
         pure = PurePosixPath(guest)
         if not pure.is_absolute() or ".." in pure.parts:
             raise PlatformError("guest paths must be absolute, without '..'", subject=guest)
-        return self.path.joinpath(*pure.parts[1:])
+        if self.is_live:
+            return self.path.joinpath(*pure.parts[1:])
+        return self._resolve(list(pure.parts[1:]), follow=follow, subject=guest)
+
+    def contain(self, host: Path, *, follow: bool = True) -> Path:
+        """A host path under the root, resolved again as ``host()`` does (for paths built by
+        joining names onto one ``host()`` returned, which a link may have changed since)."""
+        if self.is_live:
+            return host
+        try:
+            relative = host.relative_to(self.path)
+        except ValueError:
+            raise PlatformError("path outside the root", subject=str(host)) from None
+        return self._resolve(list(relative.parts), follow=follow, subject=str(host))
+
+    def _resolve(self, parts: list[str], *, follow: bool, subject: str) -> Path:
+        done: list[str] = []
+        pending = list(parts)
+        hops = 0
+        while pending:
+            part = pending.pop(0)
+            if part in ("", "."):
+                continue
+            if part == "..":
+                if done:
+                    done.pop()
+                continue
+            candidate = self.path.joinpath(*done, part)
+            if (pending or follow) and candidate.is_symlink():
+                hops += 1
+                if hops > MAX_LINK_HOPS:
+                    raise PlatformError(
+                        "too many levels of symbolic links",
+                        operation="resolve",
+                        os_code=errno.ELOOP,
+                        subject=subject,
+                    )
+                try:
+                    target = PurePosixPath(os.readlink(candidate))
+                except OSError as exc:
+                    raise os_error("readlink", exc, subject) from None
+                if target.is_absolute():
+                    done = []
+                    pending = list(target.parts[1:]) + pending
+                else:
+                    pending = list(target.parts) + pending
+                continue
+            done.append(part)
+        return self.path.joinpath(*done)
 
     def guest(self, host: Path) -> str:
         return "/" + host.relative_to(self.path).as_posix().lstrip("/")
@@ -98,6 +156,7 @@ class Root:
     def make_dirs(self, host: Path, *, mode: int = 0o755, owner: str | None = None) -> None:
         """Create ``host`` and missing parents; the last one gets ``mode`` and ``owner``."""
         ids = self.ids_of(owner)
+        host = self.contain(host)
         try:
             host.parent.mkdir(parents=True, exist_ok=True)
             with contextlib.suppress(FileExistsError):
@@ -114,8 +173,10 @@ class Root:
         self, host: Path, data: bytes, *, mode: int = 0o644, owner: str | None = None
     ) -> None:
         """Write a temporary file beside ``host``, fsync, rename over it, fsync the directory:
-        a crash leaves the old content or the new, never a mix."""
+        a crash leaves the old content or the new, never a mix. Under an alternate root the
+        directory is resolved inside it; a link in the last place is replaced, not followed."""
         ids = self.ids_of(owner)
+        host = self.contain(host.parent) / host.name
         try:
             host.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp = tempfile.mkstemp(dir=host.parent, prefix=f".{host.name}.")

@@ -30,7 +30,7 @@ class PosixClock:
         self.processes = processes
 
     def timezone(self) -> str | None:
-        link = self.root.host("/etc/localtime")
+        link = self.root.host("/etc/localtime", follow=False)
         try:
             target = os.readlink(link)
         except (FileNotFoundError, OSError):
@@ -43,7 +43,7 @@ class PosixClock:
         check_timezone(name, known=zone is not None and zone.is_file())
         if self.timezone() == name:
             return False
-        link = self.root.host("/etc/localtime")
+        link = self.root.host("/etc/localtime", follow=False)
         tmp = link.with_name(".localtime.wincloud")
         try:
             link.parent.mkdir(parents=True, exist_ok=True)

@@ -57,7 +57,7 @@ class PosixFiles:
         )
 
     def remove(self, path: str) -> bool:
-        host = self.root.host(path)
+        host = self.root.host(path, follow=False)
         try:
             host.unlink()
         except FileNotFoundError:
