@@ -343,6 +343,12 @@ class HyperVHost(Protocol):
         an ancestor. The merged children stay on the host but are no longer valid disks."""
         ...
 
+    def set_vhd_parent(self, child: str, parent: str) -> VhdInfo:
+        """Set-VHD -Path child -ParentPath parent: point a differencing disk at another copy of
+        its parent (the Nova driver's snapshot merges a copied root into a copied base). Both
+        disks must have the same format and virtual size; the child must not be in use."""
+        ...
+
     # ---- files -----------------------------------------------------------------------------
     def file_exists(self, path: str) -> bool:
         """Test-Path -LiteralPath."""

@@ -350,6 +350,36 @@ class FakeStorage:
                 mf.data = bytearray()
             mf.vhd.valid = False
 
+    def set_vhd_parent(self, child: str, parent: str) -> VhdInfo:
+        cmdlet = "Set-VHD"
+        cf = self._file(child, cmdlet)
+        crec = self._vhd_of(cf, cmdlet)
+        prec = self._vhd_of(self._file(parent, cmdlet), cmdlet)
+        if crec.vhd_type is not VhdType.DIFFERENCING or cf.vhd is None:
+            raise self._error(
+                HostOperationFailed,
+                "the disk is not a differencing disk",
+                cmdlet=cmdlet,
+                rule="vhd.set-parent",
+                subject=cf.path,
+            )
+        old = self._volume.files.get(crec.parent_key or "")
+        before = self._vhd_of(old, cmdlet) if old is not None else None
+        if prec.format is not crec.format or (
+            before is not None and before.size_bytes != prec.size_bytes
+        ):
+            raise self._error(
+                HostOperationFailed,
+                "the new parent's format or size differs",
+                cmdlet=cmdlet,
+                rule="vhd.set-parent",
+                subject=norm(parent),
+            )
+        self._check_not_open(child, cmdlet)
+        cf.vhd.parent_key = key(parent)
+        cf.modified_at = self._clock()
+        return self._info(cf, cf.vhd)
+
     # ---- files ----
     def file_exists(self, path: str) -> bool:
         k = key(path)

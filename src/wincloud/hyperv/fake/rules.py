@@ -203,6 +203,12 @@ _ALL: tuple[Rule, ...] = (
         "administration/windows-commands/merge-vdisk",
     ),
     Rule(
+        "vhd.set-parent",
+        "Set-VHD -ParentPath points a differencing disk at a new parent; the new parent "
+        "must have the old parent's format and virtual size (wincloud: identity not modelled)",
+        _PS + "set-vhd",
+    ),
+    Rule(
         "vhd.parent-remove",
         "a virtual disk with children is not removed (wincloud: Windows "
         "would delete it and orphan the children)",
