@@ -1,0 +1,116 @@
+"""The driver's ``[hyperv]`` options in nova.conf (oslo.config; imported only inside Nova).
+
+An example (see docs/hyperv.md)::
+
+    [DEFAULT]
+    compute_driver = wincloud.HyperVDriver
+
+    [hyperv]
+    host = hv01.example.net
+    username = EXAMPLE\\nova-hyperv
+    password = ...
+    vswitch_name = external
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from oslo_config import cfg
+
+from wincloud.hyperv.host import HyperVHost
+from wincloud.hyperv.nova.plan import DriverSettings
+
+GROUP = "hyperv"
+
+OPTS = [
+    cfg.StrOpt(
+        "transport",
+        default="psrp",
+        choices=[
+            ("psrp", "PowerShell remoting over WinRM (pypsrp)"),
+            ("fake", "an in-memory fake host (tests and demos only)"),
+        ],
+        help="How the driver reaches the Hyper-V host.",
+    ),
+    cfg.StrOpt("host", help="The Hyper-V host's DNS name or address (WinRM endpoint)."),
+    cfg.PortOpt("port", default=5986, help="WinRM port (5986: HTTPS, 5985: HTTP)."),
+    cfg.BoolOpt("use_ssl", default=True, help="WinRM over HTTPS. Keep it on outside a lab."),
+    cfg.StrOpt(
+        "ca_file",
+        help="CA bundle that signed the host's WinRM certificate (default: the system store).",
+    ),
+    cfg.BoolOpt(
+        "verify_certificate", default=True, help="Check the WinRM certificate and host name."
+    ),
+    cfg.StrOpt(
+        "auth",
+        default="negotiate",
+        choices=["negotiate", "kerberos", "ntlm", "credssp", "certificate", "basic"],
+        help="WinRM authentication.",
+    ),
+    cfg.StrOpt("username", help="Account on the host (member of Hyper-V Administrators)."),
+    cfg.StrOpt("password", secret=True, help="Its password."),
+    cfg.StrOpt("vswitch_name", help="The Hyper-V virtual switch instances' NICs connect to."),
+    cfg.StrOpt(
+        "instances_path",
+        help="Host folder for instance disks and the image cache "
+        "(default: the host's VirtualHardDiskPath).",
+    ),
+    cfg.IntOpt(
+        "default_generation",
+        default=2,
+        choices=[1, 2],
+        help="VM generation when the image has no hw_machine_type (hyperv-gen1|hyperv-gen2).",
+    ),
+    cfg.FloatOpt(
+        "soft_reboot_timeout",
+        default=60.0,
+        min=0,
+        help="Seconds a guest gets to shut down on a soft reboot before a hard reset.",
+    ),
+    cfg.FloatOpt("operation_timeout", default=300.0, min=1, help="Seconds one host call may take."),
+    cfg.FloatOpt("connect_timeout", default=30.0, min=1, help="Seconds to reach WinRM."),
+    cfg.IntOpt("image_chunk_mb", default=8, min=1, max=256, help="Image transfer chunk, in MiB."),
+]
+
+
+def register(conf: Any) -> None:
+    conf.register_opts(OPTS, group=GROUP)
+
+
+def list_opts() -> list[tuple[str, list[cfg.Opt]]]:
+    return [(GROUP, OPTS)]
+
+
+def settings(conf: Any) -> DriverSettings:
+    group = conf.hyperv
+    return DriverSettings(
+        vswitch=group.vswitch_name or "",
+        instances_path=group.instances_path,
+        default_generation=group.default_generation,
+        shutdown_timeout_s=group.soft_reboot_timeout,
+        chunk_bytes=group.image_chunk_mb * 2**20,
+        cache_min_age_s=float(conf.image_cache.remove_unused_original_minimum_age_seconds),
+        remove_unused_bases=bool(conf.image_cache.remove_unused_base_images),
+    )
+
+
+def connect(conf: Any) -> HyperVHost:
+    """The host named in ``[hyperv]``; nothing goes over the wire until the first call."""
+    group = conf.hyperv
+    if group.transport == "fake":
+        from wincloud.hyperv.fake import FakeHost
+
+        return FakeHost(name=f"fake:{conf.host}", hostname=conf.host)
+    return _psrp_host(group)
+
+
+def _psrp_host(group: Any) -> HyperVHost:
+    from wincloud.errors import ConfigError
+
+    raise ConfigError(
+        "the psrp transport is not wired into the Nova driver yet",
+        subject="[hyperv] transport",
+        hint="use transport = fake for tests",
+    )
