@@ -173,7 +173,7 @@ def bench_boots(runs: int) -> None:
     with tempfile.TemporaryDirectory(prefix="wc-agent-bench-") as tmp:
         folder = Path(tmp)
         db_url = f"sqlite:///{folder / 'metadata.db'}"
-        repo = open_repo(db_url)
+        repo = open_repo(db_url, create=True)
         key = rsa_public_key()
         ident = fresh_instance(repo, None, key)
         port = free_port()

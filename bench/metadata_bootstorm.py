@@ -44,7 +44,7 @@ def make_db(path: Path, count: int) -> list[tuple[str, str]]:
     from wincloud.model import parse_instance
     from wincloud.store import open_repo
 
-    repo = open_repo(f"sqlite:///{path}")
+    repo = open_repo(f"sqlite:///{path}", create=True)
     out = []
     key = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDbench bench@wincloud"
     for i in range(count):

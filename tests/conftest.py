@@ -111,5 +111,5 @@ def repo(db_url: str) -> Iterator[Any]:
     """An opened (migrated) store on ``db_url``, closed after the test."""
     from wincloud.store import open_repo
 
-    with open_repo(db_url) as opened:
+    with open_repo(db_url, create=True) as opened:
         yield opened

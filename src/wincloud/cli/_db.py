@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 DB_HELP = (
-    "Store URL (any SQLAlchemy URL), e.g. sqlite:///path/metadata.db or "
+    "Store URL (any SQLAlchemy URL), e.g. sqlite:////var/lib/wincloud/metadata.db (four "
+    "slashes: absolute; sqlite:///metadata.db is relative to the working directory) or "
     "postgresql+psycopg://user:password@host/db. "
     "Default: metadata.db in the per-user data directory (see docs/store.md)."
 )
@@ -42,9 +43,13 @@ def db_option(func: F) -> F:
     return option(func)
 
 
-def open_repo_from(db: str | None, *, migrate: bool = True) -> SqlInstanceRepo:
+def open_repo_from(
+    db: str | None, *, create: bool = False, migrate: bool = True
+) -> SqlInstanceRepo:
     """Open the store named by ``--db`` (None: ``default_db_url()``), migrating it to the
-    current schema. Use it as a context manager so the connections are closed."""
+    current schema. A SQLite file that does not exist is a StoreError with a hint, unless
+    ``create`` (only commands that add data or initialise a store pass it). Use it as a
+    context manager so the connections are closed."""
     from wincloud.store import default_db_url, open_repo
 
-    return open_repo(db or default_db_url(), migrate=migrate)
+    return open_repo(db or default_db_url(), create=create, migrate=migrate)

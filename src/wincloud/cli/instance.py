@@ -168,7 +168,7 @@ def _dump_yaml(doc: dict[str, Any]) -> str:
 def add_command(file: str, db: str | None) -> None:
     """Store a new instance from a YAML or JSON record (FILE, or - for standard input)."""
     record = _load_record(file)
-    with open_repo_from(db) as repo:
+    with open_repo_from(db, create=True) as repo:
         stored = repo.add(record)
     addresses = ", ".join(_addresses(record)) or "none"
     click.echo(

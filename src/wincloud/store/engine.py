@@ -1,17 +1,20 @@
 """Engines tuned per backend, and the one place database errors become StoreError.
 
-SQLite: the file's directory is created (private to the user), WAL journal, a busy timeout,
-foreign keys on, and write transactions start with ``BEGIN IMMEDIATE`` so concurrent writers
-queue on the busy timeout instead of failing on a lock upgrade. Other backends: a pooled engine
-that checks a connection before handing it out (survives a server restart); on PostgreSQL also
-an autocommit pool for the one-statement reads of the hot path.
+SQLite: the file must exist unless the caller asks to create it (then its directory is created,
+private to the user); connections never create it (``mode=rw``), the file's identity is checked
+before and after every write (``sqlitefile``); WAL journal, a busy timeout, foreign keys on,
+and write transactions start with ``BEGIN IMMEDIATE`` so concurrent writers queue on the busy
+timeout instead of failing on a lock upgrade. Other backends: a pooled engine that checks a
+connection before handing it out (survives a server restart) and gives up connecting after
+``CONNECT_TIMEOUT_S``; on PostgreSQL also an autocommit pool for the one-statement reads of the
+hot path.
 """
 
 from __future__ import annotations
 
 import logging
-import os
 import time
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,22 +27,38 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, SQLAlch
 from sqlalchemy.pool import StaticPool
 
 from wincloud.errors import StoreError
+from wincloud.store.sqlitefile import SqliteFile, create_database_file
 from wincloud.store.urls import DB_ENV, display_url
 
 log = logging.getLogger(__name__)
 
 BUSY_TIMEOUT_S: Final = 30.0
+CONNECT_TIMEOUT_S: Final = 3  # PostgreSQL (libpq's minimum is 2)
 WRITE: Final = "wincloud_write"  # execution option: this connection's transaction writes
 HINT_URL: Final = (
     f"check --db or {DB_ENV} "
-    "(e.g. sqlite:///path/metadata.db or postgresql+psycopg://user:password@host/db)"
+    "(e.g. sqlite:////var/lib/wincloud/metadata.db, four slashes for an absolute path, or "
+    "postgresql+psycopg://user:password@host/db)"
 )
 HINT_SERVER: Final = f"is the database server running and reachable? {HINT_URL}"
 HINT_SQLITE_FILE: Final = f"check the file's directory and permissions; {HINT_URL}"
 
 
-def create_store_engine(url: str) -> Engine:
-    """An Engine for ``url``; StoreError (password hidden) when the URL cannot be used."""
+# The SQLite file each engine opened (engines of other backends have none).
+_FILES: Final[weakref.WeakKeyDictionary[Engine, SqliteFile]] = weakref.WeakKeyDictionary()
+
+
+def sqlite_file(engine: Engine) -> SqliteFile | None:
+    """The watched SQLite file behind ``engine``, if it is a file-backed SQLite engine."""
+    return _FILES.get(engine)
+
+
+def create_store_engine(url: str, *, create: bool = False) -> Engine:
+    """An Engine for ``url``; StoreError (password hidden) when the URL cannot be used.
+
+    A SQLite file (and its directory) is created only with ``create``; otherwise a missing
+    file is a StoreError with a hint to create it.
+    """
     shown = display_url(url)
     try:
         parsed = make_url(url)
@@ -47,8 +66,8 @@ def create_store_engine(url: str) -> Engine:
         raise StoreError("not a database URL", subject=shown, hint=HINT_URL) from None
     try:
         if parsed.get_backend_name() == "sqlite":
-            return _sqlite_engine(parsed, shown)
-        return sa.create_engine(parsed, pool_pre_ping=True)
+            return _sqlite_engine(parsed, shown, create=create)
+        return sa.create_engine(parsed, pool_pre_ping=True, connect_args=_connect_args(parsed))
     except NoSuchModuleError:
         raise StoreError(
             f"unknown database kind {parsed.drivername!r}", subject=shown, hint=HINT_URL
@@ -71,25 +90,42 @@ def create_read_engine(write_engine: Engine) -> Engine:
     """
     if write_engine.dialect.name != "postgresql":
         return write_engine
-    return sa.create_engine(write_engine.url, isolation_level="AUTOCOMMIT")
+    url = write_engine.url
+    return sa.create_engine(url, isolation_level="AUTOCOMMIT", connect_args=_connect_args(url))
+
+
+def _connect_args(url: URL) -> dict[str, Any]:
+    """PostgreSQL: give up connecting after CONNECT_TIMEOUT_S unless the URL says otherwise,
+    so an unreachable server costs seconds, not the operating system's TCP timeout."""
+    if url.get_backend_name() == "postgresql" and "connect_timeout" not in url.query:
+        return {"connect_timeout": CONNECT_TIMEOUT_S}
+    return {}
 
 
 def _is_memory(url: URL) -> bool:
     return url.database in (None, "", ":memory:") or url.query.get("mode") == "memory"
 
 
-def _sqlite_engine(url: URL, shown: str) -> Engine:
+def _sqlite_engine(url: URL, shown: str, *, create: bool) -> Engine:
     memory = _is_memory(url)
-    if not memory and url.query.get("uri") is None and url.database:
-        _prepare_sqlite_file(Path(url.database), shown)
+    file: SqliteFile | None = None
     kwargs: dict[str, Any] = {
         "connect_args": {"check_same_thread": False, "timeout": BUSY_TIMEOUT_S},
     }
+    if not memory and url.query.get("uri") is None and url.database:
+        path = Path(url.database).absolute()
+        if create:
+            create_database_file(path, shown)
+        file = SqliteFile.at(path, shown)
+        watched = file
+        kwargs = {"creator": lambda: watched.connect(BUSY_TIMEOUT_S)}
     if memory:
         # One private in-memory database shared by every checkout: tests and demos only,
         # the connection is not meant for concurrent writers.
         kwargs["poolclass"] = StaticPool
     engine = sa.create_engine(url, **kwargs)
+    if file is not None:
+        _FILES[engine] = file
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -133,29 +169,43 @@ def _enable_wal(cursor: Any) -> None:
         time.sleep(0.01)
 
 
-def _prepare_sqlite_file(path: Path, shown: str) -> None:
-    """Create the directory (mode 0700) and an empty database file (mode 0600): records hold
-    admin passwords and user data."""
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        if not path.exists():
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
-            os.close(fd)
-    except OSError as exc:
-        raise StoreError(
-            f"cannot create the SQLite database file ({exc.strerror or exc.__class__.__name__})",
-            subject=shown,
-            hint=f"choose a writable location with --db or {DB_ENV}",
-        ) from None
-
-
 @contextmanager
-def begin_write(engine: Engine) -> Iterator[Connection]:
-    """One write transaction: committed on success, rolled back (nothing written) on error."""
+def begin_write(engine: Engine, *, timeout: float | None = None) -> Iterator[Connection]:
+    """One write transaction: committed on success, rolled back (nothing written) on error.
+
+    A SQLite file is checked before (still the file opened, writable) and after the commit
+    (not deleted or replaced meanwhile): StoreError rather than a write that is lost.
+    ``timeout`` bounds the wait for locks held by other writers (SQLite: the busy timeout of
+    this connection; PostgreSQL: lock_timeout and statement_timeout of this transaction);
+    past it the transaction fails (a StoreError once translated) and nothing is written.
+    """
+    file = _FILES.get(engine)
+    if file is not None:
+        file.check_writable()
     with engine.connect() as conn:
         conn.execution_options(**{WRITE: True})
-        with conn.begin():
-            yield conn
+        sqlite_wait = timeout is not None and conn.dialect.name == "sqlite"
+        if sqlite_wait:
+            _set_busy_timeout(conn, timeout or 0.0)
+        try:
+            with conn.begin():
+                if timeout is not None and conn.dialect.name == "postgresql":
+                    ms = max(1, int(timeout * 1000))
+                    conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
+                    conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
+                yield conn
+        finally:
+            if sqlite_wait and not conn.invalidated:
+                _set_busy_timeout(conn, BUSY_TIMEOUT_S)
+    if file is not None:
+        file.check_kept()
+
+
+def _set_busy_timeout(conn: Connection, seconds: float) -> None:
+    """Set the busy timeout of the connection's SQLite handle (outside any transaction)."""
+    driver = conn.connection.driver_connection
+    if driver is not None:
+        driver.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
 
 
 def describe_db_error(exc: SQLAlchemyError) -> str:

@@ -5,7 +5,9 @@ Every metadata request looks up its caller's (uuid, revision). Through SQLAlchem
 half of the service's CPU time per request. Here the statement is compiled once for the
 dialect and run on a raw pooled connection in autocommit mode (SQLite's connections run with
 ``isolation_level=None``; PostgreSQL's read engine is AUTOCOMMIT), so a lookup is one cursor
-execute. A connection that died (database restart) is invalidated and the read tried once more.
+execute. A connection that died (database restart) is invalidated, with every other pooled
+connection (they died with it), and the read tried once more on a fresh one. Every failure,
+connecting included, is a StoreError.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.sql import Select
 
 from wincloud.errors import StoreError
-from wincloud.store.engine import HINT_SERVER
+from wincloud.store.engine import HINT_SERVER, HINT_SQLITE_FILE, describe_db_error
 from wincloud.store.urls import display_url
 
 log = logging.getLogger(__name__)
@@ -39,24 +42,47 @@ class CompiledRead:
     def first(self, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
         args: Any = [params[name] for name in self._order] if self._order is not None else params
         for attempt in (1, 2):
-            conn = self._engine.raw_connection()
+            try:
+                conn = self._engine.raw_connection()
+            except SQLAlchemyError as exc:
+                raise self._failed(describe_db_error(exc), connecting=True) from None
+            except self._errors as exc:  # the pool does not wrap the driver's connect errors
+                raise self._failed(_first_line(exc), connecting=True) from None
+            cursor = None
             try:
                 cursor = conn.cursor()
                 cursor.execute(self._sql, args)
                 row = cursor.fetchone()
                 cursor.close()
             except self._errors as exc:
+                dialect, dbapi = self._engine.dialect, conn.dbapi_connection
+                lost = dialect.is_disconnect(exc, dbapi, cursor)  # type: ignore[arg-type]
                 conn.invalidate(exc)
+                if lost:
+                    # A restart killed every pooled connection: start a new pool rather than
+                    # meet the dead ones one request at a time.
+                    self._engine.dispose()
                 if attempt == 2:
-                    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc)
-                    log.debug("store read failed action=%s reason=%s", self._action, reason)
-                    raise StoreError(
-                        f"cannot {self._action} ({reason})",
-                        subject=display_url(self._url),
-                        hint=HINT_SERVER,
-                    ) from None
+                    raise self._failed(_first_line(exc), connecting=False) from None
                 continue
             finally:
                 conn.close()
             return tuple(row) if row is not None else None
         return None  # pragma: no cover - the loop returns or raises
+
+    def _failed(self, reason: str, *, connecting: bool) -> StoreError:
+        log.debug("store read failed action=%s reason=%s", self._action, reason)
+        if not connecting:
+            hint = "check the database's health"
+        elif self._engine.dialect.name == "sqlite":
+            hint = HINT_SQLITE_FILE
+        else:
+            hint = HINT_SERVER
+        return StoreError(
+            f"cannot {self._action} ({reason})", subject=display_url(self._url), hint=hint
+        )
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return type(exc).__name__ + (f": {text.splitlines()[0][:200]}" if text else "")

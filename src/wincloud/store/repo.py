@@ -71,8 +71,11 @@ class InstanceRepo(Protocol):
         """Delete the instance, its addresses and password; False if there was none."""
         ...
 
-    def store_password(self, instance_id: str, ciphertext: bytes) -> bool:
-        """Write-once: False if a password is already set; NotFound if no such instance."""
+    def store_password(
+        self, instance_id: str, ciphertext: bytes, *, timeout: float | None = None
+    ) -> bool:
+        """Write-once: False if a password is already set; NotFound if no such instance;
+        StoreError (nothing stored) when the database is busy for longer than ``timeout``."""
         ...
 
     def get_password(self, instance_id: str) -> bytes | None: ...
@@ -84,6 +87,10 @@ class InstanceRepo(Protocol):
     @property
     def reports(self) -> ReportStore:
         """Guest reports (``store(id, kind, body)``, ``get(id, kind)``)."""
+        ...
+
+    def health(self) -> str | None:
+        """None when the store can serve, else a one-line reason (quick, bounded in time)."""
         ...
 
     def close(self) -> None: ...

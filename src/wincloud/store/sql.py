@@ -20,6 +20,7 @@ from wincloud.store.engine import (
     begin_write,
     create_read_engine,
     create_store_engine,
+    sqlite_file,
     translate_errors,
 )
 from wincloud.store.hotpath import CompiledRead
@@ -65,6 +66,7 @@ _STORED: Final = sa.select(
 _PASSWORD: Final = sa.select(passwords.c.ciphertext).where(
     passwords.c.instance_uuid == sa.bindparam("uuid")
 )
+_PING: Final[sa.Select[Any]] = sa.select(sa.literal_column("1"))
 
 
 class SqlInstanceRepo:
@@ -88,6 +90,7 @@ class SqlInstanceRepo:
         self.reports = ReportStore(engine, url, clock)
         self._by_address = CompiledRead(self._reader, _REF_BY_ADDRESS, url, "look up an address")
         self._by_id = CompiledRead(self._reader, _REF_BY_ID, url, "look up an instance")
+        self._ping = CompiledRead(self._reader, _PING, url, "reach the database")
 
     @property
     def url(self) -> str:
@@ -125,6 +128,24 @@ class SqlInstanceRepo:
                     raise
             with self._reader.connect() as conn:
                 return query(conn)
+
+    def health(self) -> str | None:
+        """None while the store can serve reads and take writes, else one line saying why not.
+
+        Cheap (a stat of the SQLite file, one ``SELECT 1``) and bounded in time (PostgreSQL:
+        the connect timeout). A dead pooled connection is replaced on the way, so the first
+        check after an outage ends reports healthy.
+        """
+        file = sqlite_file(self._engine)
+        if file is not None:
+            problem = file.problem()
+            if problem is not None:
+                return problem
+        try:
+            self._ping.first({})
+        except StoreError as err:
+            return str(err)
+        return None
 
     # -- reads ------------------------------------------------------------------------
 
@@ -247,13 +268,20 @@ class SqlInstanceRepo:
         log.info("password cleared uuid=%s was_set=%s", wanted, bool(gone))
         return bool(gone)
 
-    def store_password(self, instance_id: str, ciphertext: bytes) -> bool:
+    def store_password(
+        self, instance_id: str, ciphertext: bytes, *, timeout: float | None = None
+    ) -> bool:
+        """Write-once: False if a password is already set; NotFound if no such instance.
+
+        ``timeout``: seconds to wait at most for other writers' locks; past it StoreError and
+        nothing is stored (the guest may post again), never a late commit.
+        """
         wanted = canonical_uuid(instance_id)
         if wanted is None:
             raise _not_found(instance_id)
         with translate_errors(self._url, "store the password"):
             try:
-                with begin_write(self._engine) as conn:
+                with begin_write(self._engine, timeout=timeout) as conn:
                     if conn.execute(_REF_BY_ID, {"uuid": wanted}).first() is None:
                         raise _not_found(wanted)
                     # Write-once rests on the primary key: of racing INSERTs exactly one
@@ -365,10 +393,15 @@ def _not_found(instance_id: str) -> NotFound:
     )
 
 
-def open_repo(url: str, *, migrate: bool = True) -> SqlInstanceRepo:
+def open_repo(url: str, *, create: bool = False, migrate: bool = True) -> SqlInstanceRepo:
     """Open the store at ``url`` (any SQLAlchemy URL), migrating its schema to the newest
-    revision first; with ``migrate=False`` a schema that is not current is a StoreError."""
-    engine = create_store_engine(url)
+    revision first; with ``migrate=False`` a schema that is not current is a StoreError.
+
+    A SQLite file that does not exist is a StoreError with a hint to create it, unless
+    ``create`` (``wincloud db init``, ``instance add``, ``metadata serve --create``): then it
+    and its directory are created. An existing file without a schema is migrated either way.
+    """
+    engine = create_store_engine(url, create=create)
     try:
         if migrate:
             upgrade_to_head(engine, url)

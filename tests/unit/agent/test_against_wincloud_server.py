@@ -31,7 +31,7 @@ def served(tmp_path, make_instance, rsa_key):
     public = rsa_key.public_key().public_bytes(
         serialization.Encoding.OpenSSH, serialization.PublicFormat.OpenSSH
     )
-    repo = store.open_repo(f"sqlite:///{tmp_path / 'md.db'}")
+    repo = store.open_repo(f"sqlite:///{tmp_path / 'md.db'}", create=True)
     instance = repo.add(
         make_instance(fixed_ips=["127.0.0.1"], public_keys={"k": public.decode()})
     ).instance

@@ -23,7 +23,9 @@ class Run:
 
 @pytest.fixture
 def wincloud(capsys, monkeypatch, db_url):
-    """Run ``wincloud ARGS`` against the test's store (WINCLOUD_DB); returns exit, out, err."""
+    """Run ``wincloud ARGS`` against the test's store (WINCLOUD_DB, created empty); returns
+    exit, out, err."""
+    open_repo(db_url, create=True).close()
     monkeypatch.setenv("WINCLOUD_DB", db_url)
 
     def run(*args: str, stdin: str | None = None) -> Run:
@@ -228,12 +230,43 @@ def test_unreachable_database_is_a_clean_store_error(wincloud):
     assert "hint:" in failed.err
 
 
-def test_default_store_lives_in_the_user_data_dir(capsys, monkeypatch, tmp_path):
+def test_default_store_lives_in_the_user_data_dir(capsys, monkeypatch, tmp_path, record):
     monkeypatch.delenv("WINCLOUD_DB", raising=False)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
-    main(["instance", "list"])
+    main(["instance", "add", _write(tmp_path / "r.yaml", record)])
     assert (tmp_path / "xdg" / "wincloud" / "metadata.db").is_file()
-    assert "no instances in sqlite:///" in capsys.readouterr().err
+    main(["instance", "list"])
+    assert record["uuid"] in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["instance", "list"],
+        ["instance", "show", "web01"],
+        ["instance", "update", "web01", "-"],
+        ["instance", "rm", "web01"],
+        ["instance", "clear-password", "web01"],
+    ],
+)
+def test_commands_other_than_add_never_create_a_store(capsys, monkeypatch, tmp_path, args):
+    monkeypatch.delenv("WINCLOUD_DB", raising=False)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    mistyped = f"sqlite:///{tmp_path / 'typo' / 'metadata.db'}"
+    for db in ([], ["--db", mistyped]):
+        with pytest.raises(SystemExit) as ended:
+            main([*args, *db])
+        assert ended.value.code == 1
+        err = capsys.readouterr().err
+        assert err.startswith("error[store-error]: there is no SQLite database at ")
+        assert "hint: create it with `wincloud db init --db sqlite:///" in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_add_creates_the_store_named_by_db(wincloud, tmp_path, record):
+    url = f"sqlite:///{tmp_path / 'new' / 'dir' / 'metadata.db'}"
+    assert wincloud("instance", "add", "--db", url, _write(tmp_path / "r.yaml", record)).code == 0
+    assert (tmp_path / "new" / "dir" / "metadata.db").is_file()
 
 
 def test_clear_password_lets_the_guest_post_again(wincloud, tmp_path, record, db_url):

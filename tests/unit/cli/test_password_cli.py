@@ -13,7 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from tests.unit.agent.mdserver import serve
 from wincloud.agent.sealing import seal_password
 from wincloud.cli.password import password
-from wincloud.errors import ConfigError, NotFound
+from wincloud.errors import ConfigError, NotFound, StoreError
 from wincloud.secret import Secret
 
 
@@ -61,7 +61,7 @@ def test_decrypts_from_a_url(tmp_path, rsa_key, sealed):
 def test_decrypts_from_the_store(tmp_path, rsa_key, sealed, make_instance, by):
     store = pytest.importorskip("wincloud.store")
     db = f"sqlite:///{tmp_path / 'md.db'}"
-    repo = store.open_repo(db)
+    repo = store.open_repo(db, create=True)
     instance = repo.add(make_instance()).instance
     repo.store_password(instance.uuid, sealed)
     repo.close()
@@ -74,11 +74,22 @@ def test_decrypts_from_the_store(tmp_path, rsa_key, sealed, make_instance, by):
 
 
 def test_unknown_instance_in_the_store_is_not_found(tmp_path, rsa_key):
-    pytest.importorskip("wincloud.store")
+    store = pytest.importorskip("wincloud.store")
     db = f"sqlite:///{tmp_path / 'md.db'}"
+    store.open_repo(db, create=True).close()
     args = ["decrypt", "--key", key_file(tmp_path, rsa_key), "--db", db, "no-such-id"]
     result = CliRunner().invoke(password, args)
     assert isinstance(result.exception, NotFound)
+
+
+def test_a_mistyped_store_is_an_error_and_nothing_is_created(tmp_path, rsa_key):
+    pytest.importorskip("wincloud.store")
+    db = f"sqlite:///{tmp_path / 'typo' / 'md.db'}"
+    args = ["decrypt", "--key", key_file(tmp_path, rsa_key), "--db", db, "web01"]
+    result = CliRunner().invoke(password, args)
+    assert isinstance(result.exception, StoreError)
+    assert "wincloud db init" in (result.exception.hint or "")
+    assert not (tmp_path / "typo").exists()
 
 
 def test_encrypted_key_takes_the_passphrase_from_the_environment(tmp_path, rsa_key, sealed):

@@ -59,7 +59,7 @@ def test_build_from_the_store(capsys, tmp_path, instance):
     from wincloud.store import open_repo
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    with open_repo(url) as repo:
+    with open_repo(url, create=True) as repo:
         repo.add(instance)
     out = tmp_path / "drive.iso"
     status, _, err = run(capsys, "build", "--db", url, instance.uuid, "--out", str(out))
@@ -71,7 +71,7 @@ def test_build_of_an_unknown_instance_fails_cleanly(capsys, tmp_path):
     from wincloud.store import open_repo
 
     url = f"sqlite:///{tmp_path / 'store.db'}"
-    open_repo(url).close()
+    open_repo(url, create=True).close()
     out = tmp_path / "drive.iso"
     status, _, err = run(capsys, "build", "--db", url, "no-such-vm", "--out", str(out))
     assert status == 1

@@ -46,13 +46,14 @@ def test_default_url_is_a_sqlite_file_in_the_user_data_dir(monkeypatch, tmp_path
 
 def test_sqlite_file_and_directory_are_created_private(tmp_path):
     path = tmp_path / "deep" / "er" / "metadata.db"
-    open_repo(f"sqlite:///{path}").close()
+    open_repo(f"sqlite:///{path}", create=True).close()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
 
 
 def test_sqlite_runs_with_wal_and_foreign_keys(tmp_path):
-    with open_repo(f"sqlite:///{tmp_path / 'm.db'}") as repo, repo.engine.connect() as conn:
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    with open_repo(url, create=True) as repo, repo.engine.connect() as conn:
         assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
         assert conn.exec_driver_sql("PRAGMA busy_timeout").scalar() >= 1000
@@ -68,7 +69,7 @@ def test_sqlite_under_a_file_is_a_store_error(tmp_path):
     blocker = tmp_path / "file"
     blocker.write_text("")
     with pytest.raises(StoreError, match="cannot create the SQLite database file") as err:
-        open_repo(f"sqlite:///{blocker}/sub/metadata.db")
+        open_repo(f"sqlite:///{blocker}/sub/metadata.db", create=True)
     assert "--db" in (err.value.hint or "")
 
 
@@ -107,7 +108,7 @@ def test_missing_postgres_database_is_a_store_error():
 
 
 def test_failed_write_reports_no_record_data(db_url, make_instance):
-    with open_repo(db_url) as repo:
+    with open_repo(db_url, create=True) as repo:
         with repo.engine.begin() as conn:
             conn.execute(sa.text("DROP TABLE addresses"))
         inst = make_instance(admin_pass="Sup3r-Secret-Pass")
@@ -121,7 +122,7 @@ def test_failed_write_reports_no_record_data(db_url, make_instance):
 
 
 def test_corrupt_stored_record_is_a_store_error(db_url, make_instance):
-    with open_repo(db_url) as repo:
+    with open_repo(db_url, create=True) as repo:
         inst = repo.add(make_instance()).instance
         with repo.engine.begin() as conn:
             conn.execute(sa.update(instances).values(record='{"uuid": "x"}'))

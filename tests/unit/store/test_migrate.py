@@ -42,7 +42,7 @@ def test_open_creates_the_schema_on_an_empty_database(db_url):
 
 
 def test_second_open_changes_nothing_and_keeps_data(db_url, make_instance):
-    with open_repo(db_url) as repo:
+    with open_repo(db_url, create=True) as repo:
         inst = repo.add(make_instance()).instance
     engine = create_store_engine(db_url)
     try:
@@ -56,7 +56,7 @@ def test_second_open_changes_nothing_and_keeps_data(db_url, make_instance):
 
 
 def test_migrations_create_exactly_the_tables_module_schema(db_url):
-    open_repo(db_url).close()
+    open_repo(db_url, create=True).close()
     engine = sa.create_engine(db_url)
     try:
         with engine.connect() as conn:
@@ -68,7 +68,7 @@ def test_migrations_create_exactly_the_tables_module_schema(db_url):
 
 
 def test_migrations_downgrade_to_empty_and_up_again(db_url):
-    open_repo(db_url).close()
+    open_repo(db_url, create=True).close()
     engine = create_store_engine(db_url)
     try:
         with begin_write(engine) as conn:
@@ -83,6 +83,7 @@ def test_migrations_downgrade_to_empty_and_up_again(db_url):
 
 
 def test_concurrent_first_opens_all_succeed(db_url):
+    create_store_engine(db_url, create=True).dispose()  # the empty file, for SQLite
     start = threading.Barrier(4)
     errors: list[BaseException] = []
 
@@ -103,6 +104,7 @@ def test_concurrent_first_opens_all_succeed(db_url):
 
 
 def test_open_without_migration_refuses_an_empty_database(db_url):
+    create_store_engine(db_url, create=True).dispose()  # the empty file, for SQLite
     with pytest.raises(StoreError, match="schema is not current") as err:
         open_repo(db_url, migrate=False)
     assert "wincloud instance list" in (err.value.hint or "")
@@ -111,7 +113,7 @@ def test_open_without_migration_refuses_an_empty_database(db_url):
 
 
 def test_database_from_a_newer_wincloud_is_refused(db_url):
-    open_repo(db_url).close()
+    open_repo(db_url, create=True).close()
     engine = sa.create_engine(db_url)
     try:
         with engine.begin() as conn:
