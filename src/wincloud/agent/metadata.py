@@ -58,6 +58,10 @@ class PasswordSink(Protocol):
         """True when a password was already posted for this instance."""
         ...
 
+    def read(self) -> bytes | None:
+        """The ciphertext the service holds for this instance (None when it holds none)."""
+        ...
+
     def post(self, ciphertext: bytes) -> None:
         """Post the base64 ciphertext; PasswordAlreadySet when the service answers 409."""
         ...

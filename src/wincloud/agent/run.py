@@ -141,6 +141,7 @@ class Agent:
             password_sink=password_sink,
             report_sink=report_sink,
             register_secret=self.register_secret,
+            sleep=self.sleep,
         )
 
     def _run(self, plugins: list[Plugin], state: AgentState, report: RunReport) -> None:
@@ -204,6 +205,7 @@ class Agent:
                 continue
             per_instance = plugin.frequency is Frequency.PER_INSTANCE
             ctx.memo = state.memos.setdefault(name, {}) if per_instance else {}
+            ctx.persist = lambda: save_state(self.platform.state, state)
             start = time.monotonic()
             try:
                 outcome = plugin.run(ctx)

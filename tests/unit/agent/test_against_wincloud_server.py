@@ -5,11 +5,13 @@ from __future__ import annotations
 import base64
 import dataclasses
 
+import httpx
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from wincloud.agent.config import AgentConfig
+from wincloud.agent.http import create_client
 from wincloud.agent.run import Agent, ExitStatus
 from wincloud.agent.sources.ec2 import Ec2Source
 from wincloud.agent.sources.openstack_http import OpenStackHttpSource
@@ -87,3 +89,44 @@ def test_activation_report_reaches_the_service(served):
     body, _received = stored
     assert body["version"] == 1
     assert body["license_status"]
+
+
+class CommitThenTimeout(httpx.BaseTransport):
+    """The real server behind a faulty link: the first password POST reaches the server
+    (which commits it) but its answer is replaced by a read timeout."""
+
+    def __init__(self) -> None:
+        self.inner = httpx.HTTPTransport()
+        self.posts = 0
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.method == "POST" and request.url.path.endswith("/password"):
+            self.posts += 1
+            if self.posts == 1:
+                response.read()
+                response.close()
+                raise httpx.ReadTimeout("answer lost after the commit", request=request)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+def test_a_password_committed_but_unanswered_is_set_locally(platform, served, rsa_key):
+    url, repo, instance = served
+    config = AgentConfig(sources=["openstack_http"])
+    config = dataclasses.replace(
+        config, openstack_http=dataclasses.replace(config.openstack_http, url=url)
+    )
+    transport = CommitThenTimeout()
+    client = create_client(transport=transport)
+    try:
+        report = Agent(config, platform, http=lambda: client, sleep=lambda s: None).run()
+    finally:
+        client.close()
+    assert report.status is ExitStatus.OK, report
+    assert transport.posts == 2
+    sealed = repo.get_password(instance.uuid)
+    plain = rsa_key.decrypt(base64.b64decode(sealed), padding.PKCS1v15()).decode()
+    assert platform.users.users["admin"].password == Secret(plain)

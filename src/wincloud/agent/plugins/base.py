@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -78,6 +79,10 @@ class RunContext:
     user-data scripts already ran)."""
     register_secret: Callable[[str], None] = lambda value: None
     """Tell the log redactor about a secret value (a generated password)."""
+    persist: Callable[[], None] = lambda: None
+    """Save the state (``memo`` included) now, before a step that cannot be taken back."""
+    sleep: Callable[[float], None] = time.sleep
+    """Pauses between bounded retries (tests pass a recorder)."""
 
     @property
     def metadata(self) -> InstanceMetadata:

@@ -12,26 +12,36 @@ A generated password passes the same check before it is sealed (it is regenerate
 happens to contain the user name): once posted it cannot be replaced, so one Windows would
 refuse must never leave the instance.
 
-The order protects the instance: nothing changes locally until the post succeeded, so an
-instance without an RSA key, without a password endpoint, or whose password was already
-posted (HTTP 409) keeps the password it has.
+The order protects the instance: nothing changes locally until the service is known to hold
+this agent's ciphertext, so an instance without an RSA key, without a password endpoint, or
+whose password someone else posted keeps the password it has. The ciphertext is saved in the
+agent state before it is posted; a post that gets no answer is posted again, and a 409 is
+resolved by reading the stored value back: equal to ours, the post took (the local password
+is set); different, someone else's (nothing changes). A later boot that finds our own
+ciphertext stored, but no record of setting it, fails loudly instead of claiming "already
+posted": that password is not in effect and must be cleared.
 """
 
 from __future__ import annotations
 
 import logging
 import string
-from typing import ClassVar, Final
+from typing import TYPE_CHECKING, ClassVar, Final
 
 from wincloud.agent.plugins._admin import admin_username
 from wincloud.agent.plugins.base import Frequency, Outcome, RunContext, Stage
 from wincloud.agent.sealing import MAX_POSTED, generate_password, seal_password
-from wincloud.errors import InvalidMetadata, PasswordAlreadySet, PluginFailed
+from wincloud.errors import InvalidMetadata, PasswordAlreadySet, PluginFailed, SourceUnavailable
 from wincloud.secret import Secret
+
+if TYPE_CHECKING:
+    from wincloud.agent.metadata import PasswordSink
 
 log = logging.getLogger(__name__)
 
 META_PASSWORD: Final = "admin_pass"  # noqa: S105 - a key name
+MEMO_POSTED: Final = "posted"
+"""The ciphertext this agent is posting or posted, until the local password is set."""
 GENERATE_ATTEMPTS: Final = 10
 
 
@@ -115,7 +125,17 @@ class PasswordPlugin:
         if key is None:
             log.warning("password not generated reason=no-ssh-rsa-key user=%s", username)
             return Outcome.SKIPPED
-        if sink.is_set():
+        held = sink.read()
+        earlier = ctx.memo.get(MEMO_POSTED)
+        if held is not None:
+            if earlier is not None and held == earlier.encode():
+                raise PluginFailed(
+                    "the password held by the service was posted by an earlier boot of this "
+                    "agent that stopped before setting it: it is not in effect",
+                    subject=sink.where,
+                    hint="clear it (wincloud instance clear-password, or nova clear-password); "
+                    "the next boot posts a new one",
+                )
             log.info("password already posted, local password unchanged where=%s", sink.where)
             return Outcome.SKIPPED
         password = self._generate(ctx, username)
@@ -127,9 +147,12 @@ class PasswordPlugin:
                 "the service stores",
                 hint="use an RSA key of at most 4096 bits",
             )
-        try:
-            sink.post(sealed)
-        except PasswordAlreadySet:
+        # Remembered before posting: a later boot can then tell the service's password from
+        # one this agent posted but never set (a crash, or an answer that never came).
+        ctx.memo[MEMO_POSTED] = sealed.decode("ascii")
+        ctx.persist()
+        if not self._post(ctx, sink, sealed):
+            ctx.memo.pop(MEMO_POSTED, None)
             log.warning("password posted meanwhile by someone else, local password unchanged")
             return Outcome.SKIPPED
         try:
@@ -137,14 +160,52 @@ class PasswordPlugin:
         except Exception:
             log.error(
                 "password posted but not set: the posted one is not in effect and later boots "
-                "will not replace it; clear it (wincloud instance clear-password, or nova "
-                "clear-password) to retry user=%s where=%s",
+                "report it until it is cleared (wincloud instance clear-password, or nova "
+                "clear-password) user=%s where=%s",
                 username,
                 sink.where,
             )
             raise
+        ctx.memo.pop(MEMO_POSTED, None)
+        ctx.persist()
         log.info("password generated and posted user=%s where=%s", username, sink.where)
         return Outcome.DONE
+
+    @staticmethod
+    def _post(ctx: RunContext, sink: PasswordSink, sealed: bytes) -> bool:
+        """Post ``sealed``; True when the service now holds exactly it. An unanswered post
+        (timeout, reset, 5xx) may still have been committed: it is posted again, and a 409
+        then is resolved by reading the stored value back. SourceUnavailable when the service
+        never answers within the retry budget (``[retry]``)."""
+        backoff = ctx.config.retry.to_backoff()
+        pauses = backoff.delays()
+        for attempt in range(backoff.attempts):
+            try:
+                sink.post(sealed)
+            except PasswordAlreadySet:
+                held = sink.read()
+                took = held is not None and held == sealed.strip()
+                log.info(
+                    "password post answered 409, read back matches=%s where=%s",
+                    str(took).lower(),
+                    sink.where,
+                )
+                return took
+            except SourceUnavailable as exc:
+                if attempt >= len(pauses):
+                    raise
+                log.warning(
+                    "password post unanswered, posting again attempt=%d of=%d wait_s=%.1f "
+                    "reason=%s",
+                    attempt + 1,
+                    backoff.attempts,
+                    pauses[attempt],
+                    exc,
+                )
+                ctx.sleep(pauses[attempt])
+            else:
+                return True
+        raise AssertionError("unreachable")  # pragma: no cover
 
     @staticmethod
     def _generate(ctx: RunContext, username: str) -> Secret:

@@ -36,8 +36,11 @@ class HttpPasswordSink:
         self.timeout = timeout
 
     def is_set(self) -> bool:
+        return self.read() is not None
+
+    def read(self) -> bytes | None:
         body = http.get(self.client, self.where, timeout=self.timeout)
-        return bool(body and body.strip())
+        return body.strip() if body and body.strip() else None
 
     def post(self, ciphertext: bytes) -> None:
         reply = http.request(

@@ -21,6 +21,9 @@ class MemorySink:
     def is_set(self):
         return bool(self.stored)
 
+    def read(self):
+        return self.stored or None
+
     def post(self, ciphertext):
         self.posts += 1
         if self.stored:

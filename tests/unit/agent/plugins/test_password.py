@@ -70,8 +70,11 @@ def test_already_posted_password_leaves_the_local_one_alone(make_ctx, admin, rsa
 
 def test_a_409_on_post_leaves_the_local_password_alone(make_ctx, admin, rsa_key):
     class RacingSink(MemorySink):
-        def is_set(self):
-            return False  # someone posts between our check and our post
+        reads = 0
+
+        def read(self):
+            self.reads += 1  # someone posts between our check and our post
+            return None if self.reads == 1 else self.stored
 
     sink = RacingSink(stored=b"b3RoZXI=")
     ctx = make_ctx(sink=sink, public_keys={"k": public_line(rsa_key)})
