@@ -11,15 +11,26 @@ import pytest
 
 from wincloud.model import Instance, parse_instance
 
+# Real public keys (generated once with the `cryptography` package; the private halves were
+# thrown away): the model parses keys down to the numbers inside, so test keys must be real.
 RSA_KEY = (
-    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQC7+5Y1tE0oZg7m0k3Jtq5b5fU0wq1cQ4uK2Ky0gY8cC6b3j9"
-    "Q2d2Y3i9eJtE2rF3dqq0q2KX0q6mP5bJ1wq3eJdY6h1rC3K8wq2Z2v5V2s4b6z9mY3eR0p0kqZ0kQ5J7c9hXb"
-    "f0o3uK8rQ2d5H0z6a1yV7bW2b9t3m3b2K1o4W1eT4X3m0Jr5M2xT0pM0yR4Ud0V5P8N9nL0o2Q4kE6V6a8Q2"
-    "Qy5b0k3Y9o5P5Kj6iL8C2x0xR3r8m9S0a3M8Y7n5m1vD3Y2c1G4o0Ff4Fh6a8c6fK7h0zQ3D7k0pX9qJ6n8bN"
-    "4e8k2C7R9r0b2m5v3d1wB8H9hY0gZ4s5rQ4y6X7oT1fS6a2T3uD7t9W1 demo@wincloud"
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDXSeRpE0ZPCjIyQUsLTez/Ftmb6a+qSZjYuMEusYZKkw4kaM1LizYa"
+    "Be74FH7HfW5h+3Msy7/3RAztDjQZ/CWD2yKTV/Laokg8uECdaipn011nsOrjGTe3PENUOg94rdd9ei5TSFJ2PTuVAlc/"
+    "T314NPtsKEHiIgmOLcWAYJwhNh01wfNmjyku3canZwvYHFWilyIXxAWr28/9KBSJGFztEuJz3OdW+3quR0p7TD56LoCN"
+    "73guOcl6UYBT0vKpZ92yqefDr1pvtePRwq4IMGV5OVYVoZ0bSYxM7qhRV2IIiM3rzWOHSrOo9ZqoJbXCx+Oui4VMyPTN"
+    "WxLqytVGJtJX demo@wincloud"
+)
+RSA_KEY_3072 = (
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQC3C/7BuhTiUlNm/d/WwCXQKvSCe1uxM6eallHaDqT9KM57F8vgDQn5"
+    "QPERAg/LmNvyutIF02PsMAGRXWr5YQA+oOfru/ciRLuZmozojSLwaWVAPl+9VCqgJeKGUJv+eoIVxEaOOYU3JznuNrvB"
+    "Ol1zhPmE0ZhoN76ooazNOjh+znL4MFDbQRitu0+/Ui/skPHabOnx4GOht00bEXsVcyzpOQoN0S5L6eVDUIgOyVRi5hxa"
+    "ov71eZBMXmJQt3hnwJJT/dCaIpbCU7blAJkvyjvagSe4HFEpRL10T8oXvRKnCuMihPIgIGNXv+Vh9R+rH6/li3ITj3Km"
+    "5yGJFV4wpzJ1uoIVfjs3r6GfLcn3QbuCaq2jnKtsP9b17o2jaw85GP7ZUKEepUwyBvpmJQWLl3ax6Bmr5PPPxKiLaH2z"
+    "gEWwwcwbjoJdoRydyYm9XM/xKKSCe5TdlkvJ0Ffp5eVDXzugLuByNe4387RUIXgJo6q2YcG5o8dsRzNvVF+Yc6FSEKE="
+    " ops@wincloud"
 )
 ED25519_KEY = (
-    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG1t2qvW3Y5kz6i1oQ1Z5Zq3l3c0y1X2Z6f8D4dR0xYh ed@wc"
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAICS4YU+hvl+dJSA+XzWgBSKLwquLjvQbIXtUJ4wsyXrd ed@wc"
 )
 
 

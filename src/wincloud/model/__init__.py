@@ -22,6 +22,7 @@ __all__ = [
     "parse_document_text",
     "parse_instance",
     "parse_instance_text",
+    "yaml_loader",
 ]
 
 
@@ -30,16 +31,39 @@ def parse_instance_text(text: str, *, source: str) -> Instance:
     return parse_instance(parse_document_text(text, source=source), source=source)
 
 
+class _NotJson(Exception):
+    """A JSON document holds NaN or Infinity (Python's json takes them; JSON has none)."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise _NotJson(name)
+
+
+def yaml_loader() -> type[Any]:
+    """The YAML loader records are read with: libyaml's CSafeLoader when PyYAML has it
+    (about 15 times faster on large records), the pure-Python SafeLoader otherwise."""
+    import yaml
+
+    loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return loader
+
+
 def parse_document_text(text: str, *, source: str) -> Any:
     """YAML or JSON text -> the data in it, unvalidated (for callers that adjust a record
     before ``parse_instance``); ConfigError naming ``source`` and the line otherwise."""
     import yaml
 
     try:
-        data: Any = json.loads(text)
+        data: Any = json.loads(text, parse_constant=_refuse_constant)
+    except _NotJson as exc:
+        raise ConfigError(
+            f"{exc} is not a JSON number",
+            subject=source,
+            hint="JSON has no NaN or Infinity: give a number, a string or null",
+        ) from None
     except ValueError:
         try:
-            data = yaml.safe_load(text)
+            data = yaml.load(text, Loader=yaml_loader())  # noqa: S506 - a safe loader
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             where = f" at line {mark.line + 1}" if mark is not None else ""

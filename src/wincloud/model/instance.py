@@ -11,31 +11,45 @@ import hashlib
 import re
 import uuid as uuidlib
 from datetime import UTC, datetime
-from ipaddress import IPv4Address, IPv6Address
+from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Annotated, Any, Final
 
 from pydantic import (
     AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Field,
     SecretStr,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from wincloud.errors import ConfigError
-from wincloud.model.keys import check_public_key, normalize_mac
+from wincloud.model.checks import (
+    CTX_PATH,
+    CTX_UP,
+    Problem,
+    describe,
+    error_problems,
+    merge,
+    record_problems,
+)
+from wincloud.model.keys import check_line, check_public_key, normalize_mac
 from wincloud.model.network import NetworkData
 
 MAX_USER_DATA: Final = 64 * 1024
 MAX_FILE_SIZE: Final = 10 * 1024 * 1024
-_HOST_LABEL: Final = re.compile(r"^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$")
+_HOST_LABEL: Final = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+# Validation context key: parse_instance has run the record-wide checks itself.
+_CHECKED: Final = "wincloud_checked"
 
 
 def _check_hostname(value: str) -> str:
-    if len(value) > 253 or not all(_HOST_LABEL.match(part) for part in value.split(".")):
+    if len(value) > 253 or not all(_HOST_LABEL.fullmatch(part) for part in value.split(".")):
         raise ValueError(
             "not a valid host name (letters, digits and '-', dot-separated labels of 1-63)"
         )
@@ -49,29 +63,70 @@ def _check_uuid(value: str) -> str:
         raise ValueError("not a UUID (want e.g. 8e5f7b9c-1d2e-4f30-9a4b-5c6d7e8f9012)") from None
 
 
+def _check_name(value: str) -> str:
+    """A name (key name, meta key, security group): 1-255 characters on one line."""
+    if not 1 <= len(value) <= 255:
+        raise ValueError(f"a name is 1-255 characters (this one has {len(value)})")
+    return check_line(value)
+
+
+def _to_ip(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return ip_address(value)
+        except ValueError:
+            raise ValueError(f"not an IPv4 or IPv6 address: {value[:60]!r}") from None
+    return value
+
+
+class _Bad:
+    """What a before-validator leaves in a field it could not convert: the field's own
+    validator then reports ``message`` at ``field`` (the key the user wrote)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field, self.message = field, message
+
+
+def _report_bad(value: Any) -> Any:
+    if isinstance(value, _Bad):
+        ctx = {"message": value.message, CTX_PATH: [value.field], CTX_UP: 1}
+        raise PydanticCustomError("value_error", "{message}", ctx)
+    return value
+
+
 Hostname = Annotated[str, AfterValidator(_check_hostname)]
 UuidText = Annotated[str, AfterValidator(_check_uuid)]
 MacText = Annotated[str, AfterValidator(normalize_mac)]
 PublicKey = Annotated[str, AfterValidator(check_public_key)]
+Line = Annotated[str, AfterValidator(check_line)]
+Name = Annotated[str, AfterValidator(_check_name)]
+IpAddress = Annotated[IPv4Address | IPv6Address, BeforeValidator(_to_ip)]
+Binary = Annotated[bytes, BeforeValidator(_report_bad)]
 
 
-def _decode_b64(value: Any, field: str) -> bytes:
+def _decode_b64(value: Any, field: str) -> bytes | _Bad:
     if not isinstance(value, str):
-        raise ValueError(f"{field} must be a base64 string")
+        return _Bad(field, "must be a base64 string")
     try:
         return base64.b64decode(value, validate=True)
     except binascii.Error:
-        raise ValueError(f"{field} is not valid base64") from None
+        return _Bad(field, "is not valid base64")
 
 
 def _bytes_from(data: dict[str, Any], text_key: str, b64_key: str) -> None:
-    """Accept ``text_key`` as text or ``b64_key`` as base64; leave bytes in ``text_key``."""
+    """Accept ``text_key`` as text or ``b64_key`` as base64; leave bytes in ``text_key`` (or
+    a _Bad that its validator reports). Never raises: other fields still get checked."""
     if b64_key in data:
+        encoded = data.pop(b64_key)
         if data.get(text_key) is not None:
-            raise ValueError(f"give {text_key} or {b64_key}, not both")
-        data[text_key] = _decode_b64(data.pop(b64_key), b64_key)
+            data[text_key] = _Bad(b64_key, f"give {text_key} or {b64_key}, not both")
+        else:
+            data[text_key] = _decode_b64(encoded, b64_key)
     elif isinstance(data.get(text_key), str):
-        data[text_key] = data[text_key].encode("utf-8")
+        try:
+            data[text_key] = data[text_key].encode("utf-8")
+        except UnicodeEncodeError:
+            data[text_key] = _Bad(text_key, "is not valid Unicode text")
 
 
 class InjectedFile(BaseModel):
@@ -79,8 +134,8 @@ class InjectedFile(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    path: str = Field(min_length=2, max_length=255)
-    content: bytes = Field(max_length=MAX_FILE_SIZE)
+    path: Line = Field(min_length=2, max_length=255)
+    content: Binary = Field(max_length=MAX_FILE_SIZE)
 
     @model_validator(mode="before")
     @classmethod
@@ -104,67 +159,67 @@ class Instance(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     uuid: UuidText
-    name: str = Field(min_length=1, max_length=255)
+    name: Line = Field(min_length=1, max_length=255)
     hostname: Hostname
-    project_id: str = Field(default="", max_length=255)
-    availability_zone: str = Field(default="nova", max_length=255)
+    project_id: Line = Field(default="", max_length=255)
+    availability_zone: Line = Field(default="nova", max_length=255)
     launch_index: int = Field(default=0, ge=0)
-    fixed_ips: list[IPv4Address | IPv6Address] = Field(default_factory=list)
+    fixed_ips: list[IpAddress] = Field(default_factory=list)
     macs: list[MacText] = Field(default_factory=list)
     public_ipv4: IPv4Address | None = None
-    public_keys: dict[str, PublicKey] = Field(default_factory=dict)
-    meta: dict[str, str] = Field(default_factory=dict)
-    user_data: bytes | None = Field(default=None, max_length=MAX_USER_DATA)
+    public_keys: dict[Name, PublicKey] = Field(default_factory=dict)
+    password_key: Name | None = None
+    publish_all_keys: bool = False
+    meta: dict[Name, Annotated[str, Field(max_length=255)]] = Field(default_factory=dict)
+    user_data: Annotated[bytes | None, BeforeValidator(_report_bad)] = Field(
+        default=None, max_length=MAX_USER_DATA
+    )
     network_data: NetworkData | None = None
     vendor_data: dict[str, Any] = Field(default_factory=dict)
     admin_pass: SecretStr | None = None
-    instance_type: str = Field(default="m1.small", min_length=1, max_length=255)
-    image_id: str = Field(default="", max_length=255)
+    instance_type: Line = Field(default="m1.small", min_length=1, max_length=255)
+    image_id: Line = Field(default="", max_length=255)
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
-    random_seed: str | None = None
-    security_groups: list[str] = Field(default_factory=lambda: ["default"])
-    root_device_name: str = "/dev/vda"
+    random_seed: Line | None = None
+    security_groups: list[Name] = Field(default_factory=lambda: ["default"])
+    root_device_name: Line = "/dev/vda"
     devices: list[dict[str, Any]] = Field(default_factory=list)
     dedicated_cpus: list[int] = Field(default_factory=list)
     files: list[InjectedFile] = Field(default_factory=list)
 
     @model_validator(mode="before")
     @classmethod
-    def _input_forms(cls, data: Any) -> Any:
+    def _input_forms(cls, data: Any, info: ValidationInfo) -> Any:
         if isinstance(data, dict):
+            if not (info.context or {}).get(_CHECKED):
+                _raise_first(record_problems(data))
             data = dict(data)
             _bytes_from(data, "user_data", "user_data_base64")
         return data
 
-    @field_validator("meta")
-    @classmethod
-    def _meta_limits(cls, value: dict[str, str]) -> dict[str, str]:
-        for key, item in value.items():
-            if not 1 <= len(key) <= 255:
-                raise ValueError(f"key {key[:40]!r} must be 1-255 characters")
-            if len(item) > 255:
-                raise ValueError(f"value of {key!r} is longer than 255 characters")
-        return value
-
-    @field_validator("public_keys")
-    @classmethod
-    def _key_names(cls, value: dict[str, str]) -> dict[str, str]:
-        for name in value:
-            if not 1 <= len(name) <= 255:
-                raise ValueError("key names must be 1-255 characters")
-        return value
-
     @field_validator("random_seed")
     @classmethod
     def _seed_is_b64(cls, value: str | None) -> str | None:
-        if value is not None:
-            _decode_b64(value, "random_seed")
+        if value is not None and isinstance(_decode_b64(value, "random_seed"), _Bad):
+            raise ValueError("is not valid base64")
         return value
 
     @field_validator("created_at")
     @classmethod
     def _aware(cls, value: datetime) -> datetime:
         return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+    @property
+    def published_keys(self) -> dict[str, str]:
+        """The keys guests are given, in order: ``password_key`` (else the first key) alone,
+        as Nova publishes an instance's one key pair; every key with ``publish_all_keys``."""
+        if not self.public_keys:
+            return {}
+        first = self.password_key or next(iter(self.public_keys))
+        published = {first: self.public_keys[first]}
+        if self.publish_all_keys:
+            published.update(self.public_keys)
+        return published
 
     # -- derived identities (stable for a given record) -------------------------------
 
@@ -199,6 +254,8 @@ class Instance(BaseModel):
     def to_document(self, *, reveal: bool = True) -> dict[str, Any]:
         """JSON-safe dict that ``parse_instance`` reads back (binary as base64)."""
         doc = self.model_dump(mode="json", exclude={"user_data", "admin_pass", "files"})
+        # network_data as given (Nova's keys, absent ones left out), not every default
+        doc["network_data"] = self.network_data.render() if self.network_data else None
         if self.user_data is not None:
             doc["user_data_base64"] = base64.b64encode(self.user_data).decode()
         if self.admin_pass is not None:
@@ -210,38 +267,54 @@ class Instance(BaseModel):
         return doc
 
 
-def _field_path(loc: tuple[int | str, ...]) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + part
-    return out or "(record)"
+def _raise_first(problems: list[Problem]) -> None:
+    """For callers of Instance.model_validate: the record-wide checks' first problem."""
+    if problems:
+        path, message = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        raise PydanticCustomError(
+            "record", "{message}", {"message": message + more, CTX_PATH: list(path)}
+        )
 
 
-def describe_validation_error(err: ValidationError) -> str:
-    first = err.errors()[0]
-    loc = tuple(p for p in first["loc"] if not str(p).startswith("function-after"))
-    msg = str(first["msg"]).removeprefix("Value error, ")
-    more = len(err.errors()) - 1
-    tail = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return f"{_field_path(loc)}: {msg}{tail}"
+def describe_validation_error(err: ValidationError, data: Any = None) -> str:
+    """Every problem of ``err`` as ``path: message; ...``, paths as the user wrote them."""
+    return describe(merge(error_problems(err, data)))
+
+
+def record_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
+    """Every problem of a record document as (field path, message), in the record's order;
+    empty when ``parse_instance`` accepts it."""
+    problems = record_problems(data)
+    try:
+        Instance.model_validate(data, context={_CHECKED: True})
+    except ValidationError as exc:
+        problems = error_problems(exc, data, fields=Instance.model_fields) + problems
+    order: dict[Any, int] = {key: index for index, key in enumerate(data)}
+    problems.sort(key=lambda p: order.get(p[0][0], -1) if p[0] else -1)
+    return merge(problems)
 
 
 def parse_instance(data: Any, *, source: str = "instance record") -> Instance:
-    """Validate ``data`` into an Instance; ConfigError naming the field otherwise."""
+    """Validate ``data`` into an Instance; ConfigError naming every bad field otherwise."""
     if not isinstance(data, dict):
         raise ConfigError(
             "an instance record must be a mapping of fields",
             subject=source,
             hint="see docs/instances.md for the record format",
         )
-    try:
-        return Instance.model_validate(data)
-    except ValidationError as exc:
-        raise ConfigError(
-            f"invalid instance record, {describe_validation_error(exc)}",
-            subject=source,
-            hint="fix that field (docs/instances.md lists every field)",
-        ) from None
+    problems = record_problems(data)
+    if not problems:
+        try:
+            return Instance.model_validate(data, context={_CHECKED: True})
+        except ValidationError:
+            pass
+    listed = record_errors(data)
+    count = f"{len(listed)} problems: " if len(listed) > 1 else ""
+    raise ConfigError(
+        f"invalid instance record, {count}{describe(listed)}",
+        subject=source,
+        hint="fix those fields (docs/instances.md lists every field)"
+        if len(listed) > 1
+        else "fix that field (docs/instances.md lists every field)",
+    )

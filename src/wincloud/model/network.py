@@ -1,6 +1,7 @@
 """Nova's network_data.json: links, networks and services, typed and cross-checked.
 
-Unknown keys are kept (Nova grows this format), so a record round-trips unchanged.
+Unknown keys are kept (Nova grows this format), and keys a record leaves out stay out, so a
+record copied from Nova renders as Nova wrote it.
 """
 
 from __future__ import annotations
@@ -44,12 +45,43 @@ NETWORK_TYPES = frozenset(
 
 
 class _Open(BaseModel):
+    """A part of network_data: declared fields in Nova's order, unknown keys kept.
+
+    ``render`` gives what the record said, in Nova's key order: fields the record left out
+    stay out (Nova's DHCP networks have no routes, its routes no services), except those
+    Nova always writes (``_always``)."""
+
     model_config = ConfigDict(extra="allow", frozen=True)
+
+    def _always(self) -> dict[str, Any]:
+        return {}
+
+    def render(self) -> dict[str, Any]:
+        always = self._always()
+        out: dict[str, Any] = {}
+        for name in type(self).model_fields:
+            if name in self.model_fields_set:
+                out[name] = _render(getattr(self, name))
+            elif name in always:
+                out[name] = always[name]
+        out.update(self.model_extra or {})
+        return out
+
+
+def _render(value: Any) -> Any:
+    if isinstance(value, _Open):
+        return value.render()
+    if isinstance(value, list):
+        return [_render(item) for item in value]
+    return value
 
 
 class Service(_Open):
     type: str = "dns"
     address: IpText
+
+    def _always(self) -> dict[str, Any]:
+        return {"type": self.type}
 
 
 class Route(_Open):
@@ -61,15 +93,18 @@ class Route(_Open):
 
 class Link(_Open):
     id: str = Field(min_length=1)
-    type: str = "phy"
-    ethernet_mac_address: MacText | None = None
-    mtu: int | None = Field(default=None, ge=68, le=65535)
     vif_id: str | None = None
+    type: str = "phy"
+    mtu: int | None = Field(default=None, ge=68, le=65535)
+    ethernet_mac_address: MacText | None = None
     vlan_id: int | None = Field(default=None, ge=0, le=4095)
     vlan_link: str | None = None
     vlan_mac_address: MacText | None = None
     bond_links: list[str] | None = None
     bond_mode: str | None = None
+
+    def _always(self) -> dict[str, Any]:
+        return {"type": self.type}
 
     @model_validator(mode="after")
     def _kind_fields(self) -> Link:
@@ -88,9 +123,14 @@ class Network(_Open):
     link: str = Field(min_length=1)
     ip_address: IpOrCidrText | None = None
     netmask: IpText | None = None
-    network_id: str | None = None
     routes: list[Route] = Field(default_factory=list)
+    network_id: str | None = None
     services: list[Service] = Field(default_factory=list)
+
+    def _always(self) -> dict[str, Any]:
+        if self.type.endswith("_dhcp"):
+            return {"type": self.type}
+        return {"type": self.type, "routes": [], "services": []}  # Nova's static networks
 
     @model_validator(mode="after")
     def _static_needs_address(self) -> Network:
@@ -108,32 +148,15 @@ class Network(_Open):
 
 
 class NetworkData(_Open):
+    """Nova's network_data.json. Link and network references are checked record-wide
+    (``model.checks.network_problems``), where every bad one gets its own path."""
+
     links: list[Link] = Field(default_factory=list)
     networks: list[Network] = Field(default_factory=list)
     services: list[Service] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _references(self) -> NetworkData:
-        ids = [link.id for link in self.links]
-        dupes = sorted({i for i in ids if ids.count(i) > 1})
-        if dupes:
-            raise ValueError(f"duplicate link id(s): {', '.join(dupes)}")
-        known = set(ids)
-        for link in self.links:
-            for ref in [link.vlan_link, *(link.bond_links or [])]:
-                if ref is not None and ref not in known:
-                    raise ValueError(f"link {link.id!r} refers to unknown link {ref!r}")
-        net_ids = [net.id for net in self.networks]
-        if len(set(net_ids)) != len(net_ids):
-            raise ValueError("duplicate network id")
-        for net in self.networks:
-            if net.link not in known:
-                raise ValueError(f"network {net.id!r} refers to unknown link {net.link!r}")
-        return self
-
-    def render(self) -> dict[str, Any]:
-        """The JSON document as Nova serves it (None-valued optional keys left out)."""
-        return self.model_dump(mode="json", exclude_none=True)
+    def _always(self) -> dict[str, Any]:
+        return {"links": [], "networks": [], "services": []}
 
     def addresses(self) -> list[IPv4Address | IPv6Address]:
         return [ip_interface(n.ip_address).ip for n in self.networks if n.ip_address]

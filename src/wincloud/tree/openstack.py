@@ -10,7 +10,34 @@ from wincloud.tree import versions as v
 
 
 def dump_json(data: Any) -> bytes:
-    return json.dumps(data, separators=(", ", ": ")).encode()
+    """JSON as Nova writes it (``json.dumps`` defaults). NaN never gets here: the model
+    refuses it, and ``allow_nan=False`` would rather fail than write what is not JSON."""
+    return json.dumps(data, separators=(", ", ": "), allow_nan=False).encode()
+
+
+def devices(listed: list[dict[str, Any]], version: str) -> list[dict[str, Any]]:
+    """``devices`` as Nova shows them in ``version``: a nic's ``vlan`` from 2017-02-22 and
+    ``vf_trusted`` (false when unset) from 2018-08-27, both first as Nova puts them; a nic
+    with neither those nor ``tags`` is left out; ``share`` devices only from 2025-04-04.
+    Other entries are served as given."""
+    out = []
+    for device in listed:
+        kind = device.get("type")
+        if kind == "share" and not v.since(version, v.DEVICE_SHARE_SINCE):
+            continue
+        if kind != "nic":
+            out.append(dict(device))
+            continue
+        nic: dict[str, Any] = {}
+        if v.since(version, v.DEVICE_VLAN_SINCE) and device.get("vlan") is not None:
+            nic["vlan"] = device["vlan"]
+        if v.since(version, v.DEVICE_VF_TRUSTED_SINCE):
+            nic["vf_trusted"] = device.get("vf_trusted", False)
+        if not nic and "tags" not in device:
+            continue
+        nic.update((k, item) for k, item in device.items() if k not in {"vlan", "vf_trusted"})
+        out.append(nic)
+    return out
 
 
 def meta_data(instance: Instance, version: str, *, for_drive: bool) -> dict[str, Any]:
@@ -23,11 +50,10 @@ def meta_data(instance: Instance, version: str, *, for_drive: bool) -> dict[str,
         ]
     if for_drive and instance.admin_pass is not None:
         md["admin_pass"] = instance.admin_pass.get_secret_value()
-    if instance.public_keys:
-        md["public_keys"] = dict(instance.public_keys)
-        md["keys"] = [
-            {"name": name, "type": "ssh", "data": key} for name, key in instance.public_keys.items()
-        ]
+    keys = instance.published_keys
+    if keys:
+        md["public_keys"] = keys
+        md["keys"] = [{"name": name, "type": "ssh", "data": key} for name, key in keys.items()]
     md["hostname"] = instance.hostname
     md["name"] = instance.name
     md["launch_index"] = instance.launch_index
@@ -37,7 +63,7 @@ def meta_data(instance: Instance, version: str, *, for_drive: bool) -> dict[str,
     if v.since(version, v.PROJECT_ID_SINCE):
         md["project_id"] = instance.project_id
     if v.since(version, v.DEVICES_SINCE):
-        md["devices"] = list(instance.devices)
+        md["devices"] = devices(instance.devices, version)
     if v.since(version, v.DEDICATED_CPUS_SINCE):
         md["dedicated_cpus"] = list(instance.dedicated_cpus)
     return md

@@ -34,7 +34,8 @@ def render_drive(instance: Instance) -> dict[str, bytes]:
     for index, injected in enumerate(instance.files):
         files[f"openstack/content/{index:04d}"] = injected.content
     for version in (*EC2_DRIVE_VERSIONS, LATEST):
-        files[f"ec2/{version}/meta-data.json"] = dump_json(ec2.meta_data(instance, version))
+        meta = ec2.meta_data(instance, version, for_drive=True)
+        files[f"ec2/{version}/meta-data.json"] = dump_json(meta)
         if instance.user_data is not None:
             files[f"ec2/{version}/user-data"] = instance.user_data
     return files

@@ -38,6 +38,9 @@ VENDOR_DATA_SINCE: Final = "2013-10-17"
 PROJECT_ID_SINCE: Final = "2015-10-15"
 NETWORK_DATA_SINCE: Final = "2015-10-15"
 DEVICES_SINCE: Final = "2016-06-30"
+DEVICE_VLAN_SINCE: Final = "2017-02-22"  # devices[]: a nic's vlan
+DEVICE_VF_TRUSTED_SINCE: Final = "2018-08-27"  # devices[]: a nic's vf_trusted (false if unset)
+DEVICE_SHARE_SINCE: Final = "2025-04-04"  # devices[]: type share
 VENDOR_DATA2_SINCE: Final = "2016-10-06"
 DEDICATED_CPUS_SINCE: Final = "2020-10-14"
 

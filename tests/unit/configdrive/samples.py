@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-NOVA = Path(__file__).resolve().parents[4] / "shared" / "reference" / "nova-34"
+NOVA = Path(__file__).resolve().parents[2] / "fixtures" / "nova-34"  # Nova 34.0.0's own drive
 ADMIN_PASS = "Adm1n-S3cret-value"
 
 

@@ -147,7 +147,7 @@ def test_old_ec2_versions_lack_newer_keys(instance):
 def test_several_keys_are_numbered_in_order(make_instance):
     from tests.conftest import ED25519_KEY, RSA_KEY
 
-    inst = make_instance(public_keys={"a": RSA_KEY, "b": ED25519_KEY})
+    inst = make_instance(public_keys={"a": RSA_KEY, "b": ED25519_KEY}, publish_all_keys=True)
     tree = render_http(inst)
     assert tree["latest/meta-data/public-keys"] == b"0=a\n1=b"
     assert tree["latest/meta-data/public-keys/1/openssh-key"] == ED25519_KEY.encode()
