@@ -41,10 +41,13 @@ log = logging.getLogger(__name__)
 
 ADMIN_KEYS: Final = "C:\\ProgramData\\ssh\\administrators_authorized_keys"
 SUDOERS: Final = "/etc/sudoers.d/90-wincloud-{name}"
-_POSIX_USER: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,31}$")
-_WINDOWS_USER: Final = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,19}$")
-_WINDOWS_PATH: Final = re.compile(r"^[A-Za-z]:[\\/]")
+# fullmatch, never match with "$": "$" also matches before a final newline, and "alice\n"
+# would pass, for useradd to fail half-way through the document.
+_POSIX_USER: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]{0,31}")
+_WINDOWS_USER: Final = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,19}")
+_WINDOWS_PATH: Final = re.compile(r"[A-Za-z]:[\\/]")
 _WINDOWS_GROUP_BAD: Final = frozenset('"/\\[]:|<>+=;,?*@')
+MAX_PATH_CHARS: Final = 4096
 
 
 def _hostname_wanted(doc: CloudConfig) -> str | None:
@@ -69,23 +72,32 @@ def precheck(ctx: RunContext, doc: CloudConfig, where: str) -> None:
 
     groups = [g for u in doc.users for g in u.groups] + [g for g, _ in doc.groups]
     for group in groups:
-        valid = not _WINDOWS_GROUP_BAD.intersection(group) if windows else names.match(group)
-        if not group or len(group) > 256 or not valid:
+        if not _is_group_name(group, windows=windows):
             raise InvalidMetadata("not a valid group name", subject=f"{where}: {group!r}")
+    for group, members in doc.groups:
+        for member in members:
+            if not names.fullmatch(member):
+                raise InvalidMetadata(
+                    "not a valid user name", subject=f"{where}: groups {group!r} {member!r}"
+                )
     for user in doc.users:
         at = f"{where}: users {user.name!r}"
-        if not names.match(user.name):
+        if not names.fullmatch(user.name):
             raise InvalidMetadata("not a valid user name", subject=at)
+        if any(_has_control(key) for key in user.ssh_keys):
+            raise InvalidMetadata("an ssh key holds a line break or control character", subject=at)
         if user.password_hash is not None and windows:
             raise InvalidMetadata(
                 "Windows takes no password hash; give plain_text_passwd", subject=at
             )
         if user.password is not None:
             check_password(user.name, user.password, at)
-        if any("\n" in rule for rule in user.sudo):
+        if any(_has_control(rule) for rule in user.sudo):
             raise InvalidMetadata("a sudo rule holds a line break", subject=at)
     for change in doc.chpasswd:
         at = f"{where}: chpasswd {change.name!r}"
+        if not names.fullmatch(change.name):
+            raise InvalidMetadata("not a valid user name", subject=at)
         if change.name not in defined and not ctx.platform.users.exists(change.name):
             raise InvalidMetadata("no such user", subject=at)
         if change.type == "hash" and windows:
@@ -93,11 +105,12 @@ def precheck(ctx: RunContext, doc: CloudConfig, where: str) -> None:
         if change.type == "text":
             check_password(change.name, change.password, at)
     for item in doc.write_files:
-        absolute = _WINDOWS_PATH.match(item.path) if windows else item.path.startswith("/")
-        if not absolute or ".." in re.split(r"[\\/]", item.path):
-            raise InvalidMetadata(
-                "write_files paths must be absolute, without '..'", subject=f"{where}: {item.path}"
-            )
+        at = f"{where}: write_files {item.path[:200]!r}"
+        problem = _path_problem(item.path, windows=windows)
+        if problem:
+            raise InvalidMetadata(f"write_files path {problem}", subject=at)
+        if item.owner is not None and not names.fullmatch(item.owner):
+            raise InvalidMetadata("write_files owner is not a valid user name", subject=at)
     wanted = _hostname_wanted(doc)
     if wanted:
         decide_hostname(
@@ -108,6 +121,37 @@ def precheck(ctx: RunContext, doc: CloudConfig, where: str) -> None:
         )
     if doc.ntp_servers:
         check_servers(list(doc.ntp_servers), f"{where}: ntp")
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(ch) < 32 or ord(ch) == 127 for ch in text)
+
+
+def _is_group_name(group: str, *, windows: bool) -> bool:
+    if not group or len(group) > 256 or _has_control(group):
+        return False
+    if windows:
+        return not _WINDOWS_GROUP_BAD.intersection(group) and group[-1] not in " ."
+    return _POSIX_USER.fullmatch(group) is not None
+
+
+def _path_problem(path: str, *, windows: bool) -> str | None:
+    """Why a write_files path cannot be written (None when it can)."""
+    if _has_control(path):
+        return "holds a control character"
+    if len(path) > MAX_PATH_CHARS:
+        return f"is longer than {MAX_PATH_CHARS} characters"
+    absolute = _WINDOWS_PATH.match(path) if windows else path.startswith("/")
+    if not absolute:
+        return "must be absolute"
+    parts = re.split(r"[\\/]", path)
+    if ".." in parts:
+        return "must not hold '..'"
+    if path[-1] in "\\/":
+        return "names a directory"
+    if windows and any(ch in ':*?"<>|' for ch in path[2:]):
+        return "holds a character Windows refuses in file names"
+    return None
 
 
 class CloudConfigPlugin:

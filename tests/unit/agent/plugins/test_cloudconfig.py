@@ -119,7 +119,22 @@ def test_preserve_hostname_leaves_it(make_ctx, platform):
         (b"#cloud-config\ngroups: ['a:b']\n", "not a valid group"),
         (b"#cloud-config\nchpasswd:\n  users:\n  - {name: ghost, password: X}\n", "no such user"),
         (b"#cloud-config\nwrite_files:\n- {path: /etc/first}\n- path: relative/x\n", "absolute"),
-        (b"#cloud-config\nwrite_files:\n- {path: /etc/first}\n- path: /etc/../x\n", "absolute"),
+        (b"#cloud-config\nwrite_files:\n- {path: /etc/first}\n- path: /etc/../x\n", "'..'"),
+        # "$" in a regular expression matches before a final newline: these once passed, and
+        # useradd failed half-way through the document.
+        (b'#cloud-config\nusers:\n- name: "alice\\n"\n', "not a valid user name"),
+        (b'#cloud-config\ngroups: ["st\\naff"]\n', "not a valid group"),
+        (b'#cloud-config\ngroups: [{staff: ["b\\nob"]}]\n', "not a valid user name"),
+        (b'#cloud-config\nusers:\n- {name: ok, groups: ["wh\\neel"]}\n', "not a valid group"),
+        (b'#cloud-config\nchpasswd:\n  users:\n  - {name: "root\\n", password: X}\n', "user name"),
+        (b'#cloud-config\nusers:\n- {name: a, ssh_authorized_keys: ["k\\nk2"]}\n', "ssh key"),
+        (b'#cloud-config\nwrite_files:\n- {path: /etc/first}\n- path: "/etc/x\\0"\n', "control"),
+        (b'#cloud-config\nwrite_files:\n- {path: /etc/first}\n- path: "/etc/x\\n"\n', "control"),
+        (b"#cloud-config\nwrite_files:\n- {path: /etc/first}\n- path: /etc/dir/\n", "directory"),
+        (
+            b"#cloud-config\nwrite_files:\n- {path: /etc/first}\n- {path: /x, owner: 'a b'}\n",
+            "owner",
+        ),
         (b"#cloud-config\nhostname: '...'\n", "no usable host name"),
         (b"#cloud-config\nntp: {servers: ['a b']}\n", "not an NTP server"),
         (b'#cloud-config\nusers:\n- name: a\n  sudo: "x\\ny"\n', "line break"),

@@ -163,3 +163,12 @@ def test_runcmd_renders_for_each_shell():
 def test_passwords_never_show_in_a_repr():
     doc = parse("#cloud-config\nchpasswd:\n  users:\n  - {name: a, password: Hunter2}\n")
     assert "Hunter2" not in repr(doc)
+
+
+@pytest.mark.parametrize("permissions", ["rwxr-xr-x", "0999", "", "-1", "0o17777", True, 1.5])
+def test_permissions_that_are_no_octal_mode_are_refused(permissions):
+    doc = {"write_files": [{"path": "/x", "content": "", "permissions": permissions}]}
+    import yaml
+
+    with pytest.raises(InvalidMetadata, match="octal mode"):
+        parse_cloudconfig(("#cloud-config\n" + yaml.safe_dump(doc)).encode())
