@@ -138,10 +138,13 @@ def _copy(src: DiskImage, dst: DiskImage, skip_zero: bool, progress: Progress | 
         if not src.is_allocated(offset, count):
             continue
         data = src.read(offset, count)
-        if skip_zero and data == zero[:count]:
-            continue
-        dst.write(offset, data)
-        written += count
+        piece = dst.block_size or count
+        for at in range(0, count, piece):  # all-zero blocks stay unallocated
+            part = data[at : at + piece]
+            if skip_zero and (part == zero if len(part) == len(zero) else not part.strip(b"\0")):
+                continue
+            dst.write(offset + at, part)
+            written += len(part)
         if progress is not None:
             progress(offset + count, src.virtual_size)
     return written
