@@ -88,3 +88,19 @@ def test_bitmap_segments_clip_unaligned_ranges():
     )
     segments = list(found)
     assert segments == [(412, -2), (512, 10_000 + 512), (76, -2)]
+
+
+def bytewise_crc32c(data: bytes) -> int:
+    register = 0xFFFFFFFF
+    for byte in data:
+        register ^= byte
+        for _ in range(8):
+            register = (register >> 1) ^ 0x82F63B78 if register & 1 else register >> 1
+    return register ^ 0xFFFFFFFF
+
+
+@settings(max_examples=60, deadline=None)
+@given(head=st.binary(max_size=64), zeros=st.integers(0, 5000), tail=st.binary(max_size=8))
+def test_crc32c_zero_runs_match_the_bitwise_definition(head, zeros, tail):
+    data = head + bytes(zeros) + tail
+    assert crc32c(data) == bytewise_crc32c(data)
