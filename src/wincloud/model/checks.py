@@ -63,51 +63,73 @@ def _string_problem(text: str) -> str | None:
     return None
 
 
+_CONTAINERS: Final = (Mapping, list, tuple, set, frozenset)
+
+
 class _Walk:
+    """One pass over a document; the path is a stack, made a tuple only for a problem."""
+
     def __init__(self) -> None:
         self.problems: list[Problem] = []
         self.nodes = 0
+        self.path: list[PathPart] = []
 
-    def value(self, value: Any, path: Path, *, json_only: bool, depth: int = 0) -> None:
+    def report(self, message: str) -> None:
+        self.problems.append((tuple(self.path), message))
+
+    def value(self, value: Any, *, json_only: bool, depth: int) -> None:
         self.nodes += 1
         if self.nodes > MAX_NODES:
             raise _TooBig
-        if isinstance(value, str):
-            problem = _string_problem(value)
-            if problem:
-                self.problems.append((path, problem))
-        elif isinstance(value, bool) or value is None or isinstance(value, int):
+        kind = type(value)
+        if kind is str:
+            if "\x00" in value or not value.isascii():
+                problem = _string_problem(value)
+                if problem:
+                    self.report(problem)
+        elif kind is int or kind is bool or value is None:
             return
-        elif isinstance(value, float):
+        elif kind is float:
             if not math.isfinite(value):
-                self.problems.append((path, "NaN and Infinity are not JSON numbers"))
-        elif isinstance(value, Mapping | list | tuple | set | frozenset):
+                self.report("NaN and Infinity are not JSON numbers")
+        elif kind is dict or kind is list or isinstance(value, _CONTAINERS):
             if depth >= MAX_DEPTH:
-                self.problems.append((path, f"nested deeper than {MAX_DEPTH} levels"))
+                self.report(f"nested deeper than {MAX_DEPTH} levels")
                 return
-            self.container(value, path, json_only=json_only, depth=depth + 1)
+            self.container(value, json_only=json_only, depth=depth + 1)
+        elif isinstance(value, str):  # a str subclass, from a Python caller
+            self.value(str(value), json_only=json_only, depth=depth)
+        elif isinstance(value, float):
+            self.value(float(value), json_only=json_only, depth=depth)
+        elif isinstance(value, int):
+            return
         elif json_only:
-            what = type(value).__name__
+            what = kind.__name__
             hint = " (a YAML date or time? quote it)" if "date" in what or "time" in what else ""
-            self.problems.append((path, f"a {what} is not a JSON value{hint}"))
+            self.report(f"a {what} is not a JSON value{hint}")
 
-    def container(self, value: Any, path: Path, *, json_only: bool, depth: int) -> None:
-        if isinstance(value, Mapping):
+    def container(self, value: Any, *, json_only: bool, depth: int) -> None:
+        path = self.path
+        if type(value) is dict or isinstance(value, Mapping):
+            top = not path
             for key, item in value.items():
-                part = key if isinstance(key, str) else str(key)
+                path.append(key if isinstance(key, str) else str(key))
                 if isinstance(key, str):
-                    problem = _string_problem(key)
+                    problem = _string_problem(key) if "\x00" in key or not key.isascii() else None
                     if problem:
-                        self.problems.append(((*path, part), f"the name {problem}"))
+                        self.report(f"the name {problem}")
                 elif json_only:
-                    self.problems.append(((*path, part), "names are text: quote this one"))
-                free = json_only or (not path and key in FREE_FORM)
-                self.value(item, (*path, part), json_only=free, depth=depth)
+                    self.report("names are text: quote this one")
+                free = json_only or (top and key in FREE_FORM)
+                self.value(item, json_only=free, depth=depth)
+                path.pop()
         elif json_only and not isinstance(value, list):
-            self.problems.append((path, f"a {type(value).__name__} is not a JSON value"))
+            self.report(f"a {type(value).__name__} is not a JSON value")
         else:
             for index, item in enumerate(value):
-                self.value(item, (*path, index), json_only=json_only, depth=depth)
+                path.append(index)
+                self.value(item, json_only=json_only, depth=depth)
+                path.pop()
 
 
 class _TooBig(Exception):
@@ -119,7 +141,7 @@ def value_problems(data: Mapping[str, Any]) -> list[Problem]:
     Bounded: at most MAX_NODES values and MAX_DEPTH levels (YAML aliases can make cycles)."""
     walk = _Walk()
     try:
-        walk.container(data, (), json_only=False, depth=0)
+        walk.container(data, json_only=False, depth=0)
     except _TooBig:
         return [((), f"more than {MAX_NODES} values (YAML aliases?)")]
     return walk.problems
