@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from wincloud.cli._db import db_option, open_repo_from
 from wincloud.configdrive import (
     DriveFormat,
     build_drive,
@@ -28,12 +29,13 @@ def configdrive() -> None:
 
 
 @configdrive.command()
-@click.option("--db", nargs=2, metavar="URL ID", default=None, help="Store URL and instance.")
+@click.argument("instance_id", metavar="[ID]", required=False)
+@db_option
 @click.option(
     "--from-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Instance record as YAML or JSON.",
+    help="Instance record as YAML or JSON (instead of ID from the store).",
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Image to write.")
 @click.option(
@@ -43,14 +45,26 @@ def configdrive() -> None:
     default=DriveFormat.ISO.value,
     show_default=True,
 )
-def build(db: tuple[str, str] | None, from_file: Path | None, out: Path, fmt: str) -> None:
-    """Write an instance's config drive to OUT (same input, same bytes)."""
-    if (db is None) == (from_file is None):
+def build(
+    instance_id: str | None, db: str | None, from_file: Path | None, out: Path, fmt: str
+) -> None:
+    """Write the config drive of instance ID (from the store: --db URL or $WINCLOUD_DB), or
+    of the record in --from-file FILE, to OUT (same input, same bytes)."""
+    if instance_id is not None and from_file is not None:
         raise ConfigError(
-            "give exactly one of --db URL ID or --from-file FILE",
+            "give an instance ID or --from-file FILE, not both",
             subject="wincloud configdrive build",
         )
-    files = _render_from_db(*db) if db is not None else _render_from_file(from_file)
+    if instance_id is None and from_file is None:
+        raise ConfigError(
+            "which instance? give its ID (a uuid or name in the store) or --from-file FILE",
+            subject="wincloud configdrive build",
+            hint="`wincloud instance list` shows the stored instances",
+        )
+    if instance_id is not None:
+        files = _render_from_db(db, instance_id)
+    else:
+        files = _render_from_file(from_file)
     build_drive(files, out, fmt=DriveFormat(fmt))
     click.echo(f"wrote {out} ({fmt}, {len(files)} files, {out.stat().st_size} bytes)", err=True)
 
@@ -89,16 +103,17 @@ def _render_from_file(path: Path | None) -> Mapping[str, bytes]:
     return render_drive(load_instance_file(path))
 
 
-def _render_from_db(url: str, instance_id: str) -> Mapping[str, bytes]:
-    from wincloud.store import open_repo
+def _render_from_db(db: str | None, instance_id: str) -> Mapping[str, bytes]:
     from wincloud.tree.render import render_drive
 
-    with open_repo(url, migrate=False) as repo:
+    with open_repo_from(db, migrate=False) as repo:
         stored = repo.get(instance_id)
+        where = repo.url
     if stored is None:
         raise NotFound(
-            "no such instance",
+            f"no such instance in {where}",
             subject=instance_id,
-            hint="wincloud instance list shows the stored instances",
+            hint="`wincloud instance list` (with the same --db) shows the stored instances; "
+            "or build from a record with --from-file FILE",
         )
     return render_drive(stored.instance)

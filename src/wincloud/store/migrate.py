@@ -60,9 +60,15 @@ def current_revisions(conn: Connection) -> frozenset[str]:
     return frozenset(MigrationContext.configure(conn).get_current_heads())
 
 
-def _read_current(engine: Engine, url: str) -> frozenset[str]:
+def read_current(engine: Engine, url: str) -> frozenset[str]:
+    """The schema revision(s) of the database behind ``engine`` (StoreError on failure)."""
     with translate_errors(url, "read the schema version"), engine.connect() as conn:
         return current_revisions(conn)
+
+
+def known_revisions() -> frozenset[str]:
+    """Every revision this wincloud ships (a database at another one is newer than it)."""
+    return _known_revisions()
 
 
 def _check_known(current: frozenset[str], url: str) -> None:
@@ -78,7 +84,7 @@ def _check_known(current: frozenset[str], url: str) -> None:
 
 def upgrade_to_head(engine: Engine, url: str) -> bool:
     """Bring the schema to the newest revision; True when something was migrated."""
-    current = _read_current(engine, url)
+    current = read_current(engine, url)
     _check_known(current, url)
     if current == head_revisions():
         return False
@@ -109,7 +115,7 @@ def upgrade_to_head(engine: Engine, url: str) -> bool:
 
 def check_at_head(engine: Engine, url: str) -> None:
     """StoreError unless the schema is current (for ``open_repo(..., migrate=False)``)."""
-    current = _read_current(engine, url)
+    current = read_current(engine, url)
     _check_known(current, url)
     if current != head_revisions():
         found = ", ".join(sorted(current)) or "no wincloud schema"
@@ -117,5 +123,5 @@ def check_at_head(engine: Engine, url: str) -> None:
             f"the database schema is not current ({found}; this wincloud needs "
             f"{', '.join(sorted(head_revisions()))})",
             subject=display_url(url),
-            hint="open the store once with migrations on (e.g. `wincloud instance list`)",
+            hint=f"upgrade it: wincloud db upgrade --db {display_url(url)}",
         )

@@ -107,7 +107,7 @@ def test_open_without_migration_refuses_an_empty_database(db_url):
     create_store_engine(db_url, create=True).dispose()  # the empty file, for SQLite
     with pytest.raises(StoreError, match="schema is not current") as err:
         open_repo(db_url, migrate=False)
-    assert "wincloud instance list" in (err.value.hint or "")
+    assert "wincloud db upgrade --db" in (err.value.hint or "")
     open_repo(db_url).close()
     open_repo(db_url, migrate=False).close()
 

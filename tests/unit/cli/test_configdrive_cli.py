@@ -1,0 +1,82 @@
+"""`wincloud configdrive build` from the store: the shared --db option (and WINCLOUD_DB), and
+clear errors for a missing or unknown instance ID."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from wincloud.cli import main
+from wincloud.configdrive import META_DATA_PATH, read_drive
+from wincloud.store import open_repo
+
+
+def run(capsys, *args: str) -> tuple[int, str]:
+    try:
+        main(["configdrive", "build", *args])
+        status = 0
+    except SystemExit as stop:
+        status = stop.code if isinstance(stop.code, int) else 1
+    return status, capsys.readouterr().err
+
+
+@pytest.fixture
+def stored(tmp_path, instance):
+    url = f"sqlite:///{tmp_path / 'store.db'}"
+    with open_repo(url, create=True) as repo:
+        repo.add(instance)
+    return url, instance
+
+
+def test_build_reads_the_store_from_wincloud_db(capsys, monkeypatch, tmp_path, stored):
+    url, instance = stored
+    monkeypatch.setenv("WINCLOUD_DB", url)
+    out = tmp_path / "drive.iso"
+    status, err = run(capsys, instance.name, "--out", str(out))
+    assert status == 0, err
+    assert json.loads(read_drive(out)[META_DATA_PATH])["uuid"] == instance.uuid
+
+
+def test_build_takes_db_then_id_as_before(capsys, tmp_path, stored):
+    url, instance = stored
+    out = tmp_path / "drive.img"
+    status, err = run(capsys, "--db", url, instance.uuid, "--out", str(out), "--format", "vfat")
+    assert status == 0, err
+    assert json.loads(read_drive(out)[META_DATA_PATH])["hostname"] == instance.hostname
+
+
+def test_forgotten_id_is_a_clear_error(capsys, monkeypatch, tmp_path, stored):
+    url, _ = stored
+    monkeypatch.setenv("WINCLOUD_DB", url)
+    status, err = run(capsys, "--out", str(tmp_path / "drive.iso"))
+    assert status == 2
+    assert err.startswith("error[config-error]: which instance? give its ID")
+    assert "hint: `wincloud instance list`" in err
+    assert "Traceback" not in err
+
+
+def test_unknown_id_names_it_and_the_store(capsys, tmp_path, stored):
+    url, _ = stored
+    out = tmp_path / "drive.iso"
+    status, err = run(capsys, "--db", url, "web-99", "--out", str(out))
+    assert status == 1
+    assert err.startswith(f"error[not-found]: no such instance in {url}: web-99")
+    assert "wincloud instance list" in err
+    assert not out.exists()
+
+
+def test_id_and_from_file_together_are_refused(capsys, tmp_path, stored):
+    status, err = run(
+        capsys, "web01", "--from-file", str(tmp_path / "r.yaml"), "--out", str(tmp_path / "o")
+    )
+    assert status == 2
+    assert "not both" in err
+
+
+def test_a_mistyped_store_is_not_created(capsys, tmp_path):
+    url = f"sqlite:///{tmp_path / 'nowhere' / 'store.db'}"
+    status, err = run(capsys, "--db", url, "web01", "--out", str(tmp_path / "drive.iso"))
+    assert status == 1
+    assert "error[store-error]: there is no SQLite database at" in err
+    assert not (tmp_path / "nowhere").exists()
