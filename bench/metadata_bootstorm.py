@@ -46,7 +46,13 @@ def make_db(path: Path, count: int) -> list[tuple[str, str]]:
 
     repo = open_repo(f"sqlite:///{path}", create=True)
     out = []
-    key = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDbench bench@wincloud"
+    key = (  # a real 2048-bit key: records are checked down to the key inside
+        "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDXSeRpE0ZPCjIyQUsLTez/Ftmb6a+qSZjYuMEusYZKkw4kaM1L"
+        "izYaBe74FH7HfW5h+3Msy7/3RAztDjQZ/CWD2yKTV/Laokg8uECdaipn011nsOrjGTe3PENUOg94rdd9ei5TSFJ2"
+        "PTuVAlc/T314NPtsKEHiIgmOLcWAYJwhNh01wfNmjyku3canZwvYHFWilyIXxAWr28/9KBSJGFztEuJz3OdW+3qu"
+        "R0p7TD56LoCN73guOcl6UYBT0vKpZ92yqefDr1pvtePRwq4IMGV5OVYVoZ0bSYxM7qhRV2IIiM3rzWOHSrOo9Zqo"
+        "JbXCx+Oui4VMyPTNWxLqytVGJtJX bench@wincloud"
+    )
     for i in range(count):
         ip = f"127.1.{i // 250}.{i % 250 + 1}"
         ident = str(uuid.UUID(int=i + 1, version=4))
