@@ -5,6 +5,7 @@ docs/agent-config.md documents every key and its default."""
 from __future__ import annotations
 
 import dataclasses
+import re
 import tomllib
 import types
 import typing
@@ -20,6 +21,9 @@ from wincloud.agent.sources import REGISTRY as SOURCES
 from wincloud.errors import ConfigError
 
 METADATA_URL: Final = "http://169.254.169.254"
+
+
+_INTERFACE: Final = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 
 
 @dataclass(frozen=True)
@@ -311,10 +315,54 @@ def _check_password(config: AgentConfig, where: str) -> None:
         )
 
 
+def _url_problem(url: str) -> str | None:
+    """Why ``url`` cannot be a metadata service base URL (None when it can)."""
+    from urllib.parse import urlsplit
+
+    if not url or any(ord(ch) <= 32 or ord(ch) == 127 for ch in url):
+        return "is empty or holds a space or control character"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        return f"is not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "must start with http:// or https://"
+    if not parts.hostname:
+        return "has no host"
+    if port == 0:
+        return "has port 0"
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        return "must not hold a query, a fragment or user information"
+    return None
+
+
+def _check_urls(config: AgentConfig, where: str) -> None:
+    for key, url in (
+        ("openstack_http.url", config.openstack_http.url),
+        ("ec2.url", config.ec2.url),
+    ):
+        problem = _url_problem(url)
+        if problem:
+            raise ConfigError(
+                f"{problem}: {url[:100]!r}",
+                subject=f"{where}:{key}",
+                hint='give the service\'s base URL, such as "http://169.254.169.254"',
+            )
+    interface = config.openstack_http.ipv6_interface
+    if interface and not _INTERFACE.fullmatch(interface):
+        raise ConfigError(
+            "not a network interface name",
+            subject=f"{where}:openstack_http.ipv6_interface",
+            hint="1 to 15 letters, digits, '_', '.', '-' (as ip link shows it), e.g. eth0",
+        )
+
+
 def parse_config(data: dict[str, Any], *, where: str = "config") -> AgentConfig:
     config: AgentConfig = _build(AgentConfig, data, where=where)
     _check_names(config, where)
     _check_password(config, where)
+    _check_urls(config, where)
     return config
 
 

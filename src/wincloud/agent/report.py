@@ -22,7 +22,7 @@ log = logging.getLogger(__name__)
 REPORT_PATH: Final = "openstack/latest/wincloud"
 MAX_REPORT: Final = 4096
 """Bytes of JSON a report may have (the service answers 413 beyond)."""
-_NAME: Final = re.compile(r"^[a-z][a-z0-9-]{0,31}$")
+_NAME: Final = re.compile(r"^[a-z][a-z0-9-]{0,31}\Z")
 _ABSENT: Final = frozenset({404, 405, 501})
 
 

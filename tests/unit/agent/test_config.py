@@ -78,3 +78,36 @@ def test_missing_file_is_a_config_error(tmp_path):
 def test_password_length_may_equal_min_length():
     config = parse_config({"password": {"length": 14, "min_length": 14}})
     assert (config.password.length, config.password.min_length) == (14, 14)
+
+
+@pytest.mark.parametrize(
+    "section, url",
+    [
+        ("openstack_http", "169.254.169.254"),
+        ("openstack_http", "htp://169.254.169.254"),
+        ("openstack_http", "http://"),
+        ("openstack_http", "http://169.254.169.254:99999"),
+        ("openstack_http", "http://169.254.169.254 "),
+        ("ec2", "http://[fe80::1"),
+        ("ec2", "http://user@169.254.169.254"),
+        ("ec2", ""),
+    ],
+)
+def test_a_malformed_source_url_is_a_config_error(section, url):
+    """Once three retries and 'no metadata' (exit 3); now the config's fault (exit 2)."""
+    with pytest.raises(ConfigError) as caught:
+        parse_config({section: {"url": url}}, where="agent.toml")
+    assert caught.value.subject == f"agent.toml:{section}.url"
+    assert caught.value.exit_status == 2
+
+
+@pytest.mark.parametrize(
+    "url", ["http://169.254.169.254", "https://md.example:8775/", "http://[::1]:80"]
+)
+def test_good_source_urls_pass(url):
+    assert parse_config({"openstack_http": {"url": url}}).openstack_http.url == url
+
+
+def test_an_ipv6_interface_that_is_no_interface_name_is_a_config_error():
+    with pytest.raises(ConfigError, match="interface"):
+        parse_config({"openstack_http": {"ipv6_interface": "eth0]/x"}})

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from wincloud.agent.plugins.base import RunContext
 
 META_USERNAME: Final = "admin_username"
-_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,19}$")
+_NAME: Final = re.compile(r"^[A-Za-z_][A-Za-z0-9_.-]{0,19}\Z")
 """Portable: Windows allows 20 characters, useradd 32."""
 
 

@@ -39,8 +39,8 @@ BOND_MODES: Final[tuple[BondMode, ...]] = (
     "balance-alb",
 )
 """Index = the kernel's numeric mode."""
-_MAC: Final = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}$")
-_IFNAME: Final = re.compile(r"^[A-Za-z0-9_.-]{1,15}$")
+_MAC: Final = re.compile(r"^[0-9a-f]{2}([:-][0-9a-f]{2}){5}\Z")
+_IFNAME: Final = re.compile(r"^[A-Za-z0-9_.-]{1,15}\Z")
 
 
 class _Doc:

@@ -14,7 +14,7 @@ from wincloud.errors import InvalidMetadata
 log = logging.getLogger(__name__)
 
 META_KEY: Final = "ntp_servers"
-_SERVER: Final = re.compile(r"^[A-Za-z0-9.:-]{1,253}$")
+_SERVER: Final = re.compile(r"^[A-Za-z0-9.:-]{1,253}\Z")
 
 
 def check_servers(servers: list[str], where: str) -> list[str]:

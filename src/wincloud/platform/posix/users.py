@@ -9,7 +9,7 @@ from typing import Final
 
 from wincloud.errors import NotSupported, PlatformError
 from wincloud.platform.base import Completed, Processes
-from wincloud.platform.posix._root import Root
+from wincloud.platform.posix._root import Root, os_error
 from wincloud.platform.validate import check_password, check_username
 from wincloud.secret import Secret
 
@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 
 TIMEOUT: Final = 60.0
 ADMIN_GROUP_CANDIDATES: Final = ("sudo", "wheel", "admin")
+SHADOW: Final = "/etc/shadow"
 HASH_METHOD: Final = "SHA512"  # chpasswd -c: every libcrypt has it, and it bypasses PAM
 
 
@@ -82,6 +83,7 @@ class PosixUsers:
         value = check_password(name, password)
         if not self.exists(name):
             raise PlatformError("no such user", operation="set_password", subject=name)
+        self._check_shadow(name, "set_password")
         line = f"{name}:{value}\n".encode()
         self._tool(["chpasswd", "--crypt-method", HASH_METHOD], stdin=line)
 
@@ -89,7 +91,40 @@ class PosixUsers:
         value = check_password(name, hashed)
         if not self.exists(name):
             raise PlatformError("no such user", operation="set_password_hash", subject=name)
+        self._check_shadow(name, "set_password_hash")
         self._tool(["chpasswd", "--encrypted"], stdin=f"{name}:{value}\n".encode())
+
+    def _check_shadow(self, name: str, operation: str) -> None:
+        """chpasswd puts the hash in /etc/passwd, which everyone may read, when there is no
+        shadow file or the user has no line in it: refuse before it runs. A shadow file that
+        everyone may read is refused too."""
+        host = self.root.host(SHADOW)
+        try:
+            mode = host.stat().st_mode
+        except FileNotFoundError:
+            raise PlatformError(
+                "no /etc/shadow: the password hash would go to the world-readable /etc/passwd",
+                operation=operation,
+                subject=SHADOW,
+                hint="create it first with pwconv (pwconv --root ROOT for an image)",
+            ) from None
+        except OSError as exc:
+            raise os_error(operation, exc, SHADOW) from None
+        if mode & 0o007:
+            raise PlatformError(
+                "/etc/shadow is readable by everyone: no password hash goes there",
+                operation=operation,
+                subject=SHADOW,
+                hint="chmod 0640 /etc/shadow (owner root, group shadow)",
+            )
+        if self.root.shadow_hash(name) is None:
+            raise PlatformError(
+                "the user has no line in /etc/shadow: the password hash would go to the "
+                "world-readable /etc/passwd",
+                operation=operation,
+                subject=name,
+                hint="add one with pwconv (pwconv --root ROOT for an image)",
+            )
 
     def expire_password(self, name: str) -> None:
         if not self.exists(name):

@@ -132,6 +132,11 @@ def broken(path, value):
         (broken(("networks", 0, "ip_address"), "192.168.1.300"), "networks[0].ip_address"),
         (broken(("networks", 0, "ip_address"), "2001:db8::1"), "networks[0].ip_address"),
         (broken(("links",), {"id": "x"}), "links"),
+        # "$" matches before a final newline: a MAC ending in one once passed into networkd
+        (
+            broken(("links", 0, "ethernet_mac_address"), "fa:16:3e:00:00:01\n"),
+            "links[0].ethernet_mac_address",
+        ),
     ],
 )
 def test_bad_network_data_names_the_field(doc, where):

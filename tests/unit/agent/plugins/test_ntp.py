@@ -44,3 +44,10 @@ def test_posix_writes_a_chrony_source_file_when_chrony_is_there(make_ctx, posix,
     assert text.endswith("server 10.0.0.1 iburst\nserver 10.0.0.2 iburst\n")
     assert posix.clock.ntp_servers() == ["10.0.0.1", "10.0.0.2"]
     assert not (root / "etc/systemd/timesyncd.conf.d").exists()
+
+
+def test_a_server_name_ending_in_a_newline_is_refused():
+    from wincloud.agent.plugins.ntp import check_servers
+
+    with pytest.raises(InvalidMetadata, match="not an NTP server"):
+        check_servers(["pool.ntp.org\n"], "meta.ntp_servers")
