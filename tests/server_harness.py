@@ -11,8 +11,8 @@ from dataclasses import dataclass
 import httpx
 
 from wincloud.server.run import Service
-from wincloud.server.settings import Listen, ServerSettings
-from wincloud.store import InstanceRepo
+from wincloud.server.settings import Freshness, Listen, ServerSettings
+from wincloud.store import SqlInstanceRepo
 
 
 @dataclass
@@ -28,16 +28,22 @@ class RunningServer:
 
 @contextmanager
 def running_server(
-    repo: InstanceRepo, settings: ServerSettings | None = None, *, admin: bool = False
+    repo: SqlInstanceRepo,
+    settings: ServerSettings | None = None,
+    *,
+    admin: bool = False,
+    strict_pg: bool = True,
 ) -> Iterator[RunningServer]:
     settings = settings or ServerSettings()
-    settings = ServerSettings(
-        **{
-            **settings.__dict__,
-            "listen": Listen("127.0.0.1", 0),
-            "admin_listen": Listen("127.0.0.1", 0) if admin else None,
-        }
-    )
+    overrides = {
+        "listen": Listen("127.0.0.1", 0),
+        "admin_listen": Listen("127.0.0.1", 0) if admin else None,
+    }
+    if strict_pg and repo.engine.dialect.name == "postgresql":
+        # Tests write through the repo and read at once: on PostgreSQL only strict freshness
+        # promises that (notify mode has its own tests, which wait for the notification).
+        overrides["freshness"] = Freshness.STRICT
+    settings = ServerSettings(**{**settings.__dict__, **overrides})
     service = Service(repo, settings)
     ready: list[list[tuple[str, int]]] = []
     thread = threading.Thread(target=service.run, args=(ready.append,), daemon=True)

@@ -90,7 +90,7 @@ def test_serve_answers_and_stops_cleanly_on_sigint(db, tmp_path):
         proc.send_signal(signal.SIGINT)
         _, err = proc.communicate(timeout=20)
     assert proc.returncode == 0, err
-    assert "request method=GET path=/latest/meta-data/hostname status=200" in err
+    assert "access client=127.0.0.1 method=GET path=/latest/meta-data/hostname status=200" in err
     assert "S3cret-Admin!" not in err
 
 

@@ -1,156 +1,443 @@
-"""The metadata service: one ASGI app answering Nova's OpenStack and EC2 trees.
+"""The metadata service's decisions: who is asking, what they may read, and the answer's bytes.
 
-Per request: normalise the path, identify the caller (source address or signed proxy
-headers), take the caller's rendered tree from the cache, apply the IMDSv2 and password rules,
-answer. One log line per request; no body, header value or secret is ever logged.
+Per request: look at the store's change probe (cheap: a few bytes of shared memory on SQLite),
+identify the caller from the in-memory index, then answer from the caller's rendered tree. A
+cached answer is a finished HTTP response: a dict lookup. Anything that needs the database (a
+tree not rendered yet, the password, a report) runs in a small thread pool and comes back as an
+awaitable, so the event loop never waits on the store.
+
+Freshness: a request that starts after a change to the store has committed sees it. Changes
+made by anyone (CLI, admin API, another worker) are in the store's change feed; the probe
+tells when to read it. On PostgreSQL the probe is fed by LISTEN/NOTIFY (or, with
+``freshness = "strict"``, asks the database before every answer).
+
+Outages: when the store cannot be read the service cannot vouch for freshness, so guests get
+503 with Retry-After until it is back; one line is logged when it goes and one when it is back.
 """
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import posixpath
 import time
-from typing import Final
+from collections.abc import Callable, Coroutine, Iterable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Final, TypeVar
+from urllib.parse import unquote
 
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.types import Receive, Scope, Send
-
+from wincloud.errors import NotFound, StoreError, WincloudError
+from wincloud.model import parse_instance
 from wincloud.server import imdsv2
+from wincloud.server.accesslog import RateLimitedLog
 from wincloud.server.cache import Rendered, TreeCache
-from wincloud.server.identify import FORWARDED_HEADER, Caller, Refusal, identify
+from wincloud.server.identify import FORWARDED_HEADER, Peer, Refusal, Via, identify
+from wincloud.server.index import InstanceIndex
 from wincloud.server.metrics import Metrics
-from wincloud.server.password import handle_password
-from wincloud.server.reports import SCHEMAS, handle_report
-from wincloud.server.settings import MAX_TOKEN_TTL, ServerSettings, TokenMode
-from wincloud.store import InstanceRepo
-from wincloud.tree.versions import PASSWORD_SINCE, since
+from wincloud.server.reports import SCHEMAS, parse_report
+from wincloud.server.responses import response
+from wincloud.server.settings import MAX_TOKEN_TTL, Freshness, ServerSettings, TokenMode
+from wincloud.store import SqlInstanceRepo
+from wincloud.store.changes import ChangeFeed, IndexEntry, PgListener, SeqWatcher, Watcher
+from wincloud.tree import render_http
+from wincloud.tree.versions import LATEST, OPENSTACK_VERSIONS, PASSWORD_SINCE, since
 
-log = logging.getLogger("wincloud.server.access")
+log = logging.getLogger("wincloud.server")
 
 TOKEN_PATH: Final = "latest/api/token"  # noqa: S105 - a path
-_READ_METHODS: Final = frozenset({"GET", "HEAD"})
+RETRY_AFTER: Final = 5
+_OPENSTACK_VERSIONS: Final = frozenset((*OPENSTACK_VERSIONS, LATEST))
+_READ: Final = frozenset({"GET", "HEAD"})
+
+T = TypeVar("T")
+Answer = tuple[int, str | None, bytes]  # status, instance uuid (for the log), response bytes
+Result = Answer | Coroutine[Any, Any, Answer]
+
+
+class Request:
+    """One parsed request, as the listener hands it over."""
+
+    __slots__ = ("body", "head", "headers", "method", "path", "peer")
+
+    def __init__(
+        self,
+        method: str,
+        path: str,
+        headers: dict[str, str],
+        peer: Peer,
+        body: bytes = b"",
+    ) -> None:
+        self.method = method
+        self.path = path  # raw target path, query string removed
+        self.headers = headers  # lowercase names; only the ones the service reads
+        self.peer = peer
+        self.body = body
+        self.head = method == "HEAD"
 
 
 def normalize_path(raw: str) -> str:
     """``/openstack//latest/`` -> ``openstack/latest``; the EC2 root is ``""``."""
-    path = posixpath.normpath("/" + raw)
-    return path.strip("/")
+    if "%" in raw:
+        raw = unquote(raw, errors="replace")
+    if "//" not in raw and "/." not in raw:
+        return raw.strip("/")
+    return posixpath.normpath("/" + raw).strip("/")
 
 
-def _report_kind(path: str) -> tuple[str, str] | None:
-    """``openstack/<version>/wincloud/<kind>`` -> (version, kind) for known report kinds."""
-    parts = path.split("/")
-    is_report = len(parts) == 4 and parts[0] == "openstack" and parts[2] == "wincloud"
-    return (parts[1], parts[3]) if is_report and parts[3] in SCHEMAS else None
-
-
-def _content_type(path: str) -> str:
-    return "application/json" if path.endswith(".json") else "text/plain; charset=utf-8"
-
-
-def _text(status: int, body: str = "", headers: dict[str, str] | None = None) -> Response:
-    return Response(body, status_code=status, media_type="text/plain", headers=headers)
+def _text(status: int, body: str, *, head: bool = False, **headers: str) -> bytes:
+    named = {name.replace("_", "-"): value for name, value in headers.items()}
+    return response(status, body, headers=named, head=head)
 
 
 class MetadataApp:
-    """ASGI callable; build it with ``create_app``."""
+    """The service core; one per process. Build it with ``create_app`` and ``start()`` it on
+    the event loop that will call ``answer``."""
 
-    def __init__(self, repo: InstanceRepo, settings: ServerSettings, metrics: Metrics) -> None:
+    def __init__(self, repo: SqlInstanceRepo, settings: ServerSettings, metrics: Metrics) -> None:
         self.repo = repo
         self.settings = settings
         self.metrics = metrics
-        self.cache = TreeCache(settings.cache_size)
+        self.feed = ChangeFeed(repo.engine, repo.url)
+        self.index = InstanceIndex()
+        self.cache = TreeCache(settings.cache_size, settings.cache_bytes)
+        self.passwords: dict[str, bytes | None] = {}
+        self._epoch = 0  # bumps on every change: loads that straddle one are not cached
+        self.index.on_change(self._forget)
         key = settings.token_key.reveal().encode() if settings.token_key else None
         self.tokens = imdsv2.TokenSigner(key)
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wincloud-store")
+        self._loading: dict[str, asyncio.Future[Rendered | None]] = {}
+        self._watch: Watcher | None = None
+        self._listener: PgListener | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.outage: str | None = None
+        self._listener_down: str | None = None
+        self._outage_since = 0.0
+        self._retry_at = 0.0
+        self.warn = RateLimitedLog(log)
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
-            return
-        if scope["type"] != "http":  # websockets have nothing to ask here
-            return
-        started = time.perf_counter()
-        request = Request(scope, receive)
-        path = normalize_path(request.url.path)
-        response, instance = await self._answer(request, path)
-        await response(scope, receive, send)
-        elapsed = time.perf_counter() - started
-        api = "openstack" if path.startswith("openstack") else "ec2"
-        self.metrics.requests.labels(api, str(response.status_code)).inc()
-        self.metrics.latency.observe(elapsed)
+    # -- life cycle ----------------------------------------------------------------------
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Load the index and start following the store (call on ``loop``'s thread)."""
+        self._loop = loop
+        self._catch_up()
+        if self.feed.dialect == "postgresql":
+            if self.settings.freshness is Freshness.STRICT:
+                self._watch = SeqWatcher(self.feed)
+            self._listener = PgListener(self.repo.engine, self._notified, self._listener_state)
+            self._listener.start()
+        else:
+            self._watch = self.feed.watcher()
         log.info(
-            "request method=%s path=/%s status=%d instance=%s client=%s ms=%.2f",
-            request.method,
-            path,
-            response.status_code,
-            instance or "-",
-            request.client.host if request.client else "-",
-            elapsed * 1000,
+            "store opened url=%s instances=%d watch=%s",
+            self.repo.url,
+            len(self.index),
+            type(self._watch).__name__ if self._watch else "PgListener",
         )
 
-    async def _answer(self, request: Request, path: str) -> tuple[Response, str | None]:
-        headers = {k.lower(): v for k, v in request.headers.items()}
-        client = request.client.host if request.client else None
-        found = await run_in_threadpool(self._lookup, client, headers)
-        if isinstance(found, Refusal):
-            return self._refuse(found), None
-        caller, rendered = found
-        uuid = rendered.instance.uuid
-        if path == TOKEN_PATH:
-            return self._issue_token(request, headers, caller), uuid
-        report = _report_kind(path)
-        if report is not None and f"openstack/{report[0]}" in rendered.files:
-            return await handle_report(self, request, uuid, report[1]), uuid
-        version_dir, _, leaf = path.rpartition("/")
-        if leaf == "password" and version_dir.startswith("openstack/"):
-            version = version_dir.removeprefix("openstack/")
-            if version_dir in rendered.files and since(version, PASSWORD_SINCE):
-                return await handle_password(self, request, uuid), uuid
-        if request.method not in _READ_METHODS:
-            return _text(405, "method not allowed", {"Allow": "GET, HEAD"}), uuid
-        if not path.startswith("openstack") and not self._token_ok(headers, uuid):
-            return _text(401, "a valid X-aws-ec2-metadata-token is required"), uuid
-        body = rendered.files.get(path)
-        if body is None:
-            return _text(404, "not found"), uuid
-        return Response(body, media_type=_content_type(path)), uuid
+    def close(self) -> None:
+        if self._listener is not None:
+            self._listener.close()
+        if self._watch is not None:
+            self._watch.close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
 
-    def _lookup(
-        self, client: str | None, headers: dict[str, str]
-    ) -> tuple[Caller, Rendered] | Refusal:
-        """Identify the caller and fetch its tree (runs in a worker thread: it may query)."""
-        caller = identify(self.repo, self.settings, client, headers)
-        if isinstance(caller, Refusal):
-            return caller
-        rendered = self.cache.get(caller.ref, self.repo.get)
-        self.metrics.cached_trees.set(len(self.cache))
+    def refresh(self) -> None:
+        """Bring the index up to the store now (after a write through this process, before
+        it is acknowledged)."""
+        self._catch_up()
+
+    def status(self) -> dict[str, Any]:
+        return {
+            "instances": len(self.index),
+            "cached_trees": len(self.cache),
+            "cache_bytes": self.cache.bytes,
+            "store": "unavailable" if self.outage else "ok",
+        }
+
+    # -- following the store ---------------------------------------------------------------
+
+    def _catch_up(self) -> bool:
+        """Read the change feed into the index; False (and outage mode) when the store
+        cannot be read."""
+        started = time.perf_counter()
+        try:
+            delta = self.feed.since(self.index.seq) if self.index.loaded else None
+            if delta is None:
+                self.index.replace(self.feed.snapshot())
+            else:
+                self.index.apply(delta)
+        except StoreError as err:
+            self.metrics.store_call(time.perf_counter() - started, failed=True)
+            self._went_down(err.message)
+            return False
+        self._came_back()
+        self.metrics.gauge("instances", len(self.index))
+        return True
+
+    def _forget(self, uuids: Iterable[str]) -> None:
+        self._epoch += 1
+        for uuid in uuids:
+            self.cache.drop(uuid)
+            self.passwords.pop(uuid, None)
+
+    def _notified(self) -> None:  # listener thread
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._catch_up)
+
+    def _listener_state(self, reason: str | None) -> None:  # listener thread
+        if self._loop is None:
+            return
+        self._loop.call_soon_threadsafe(self._set_listener_state, reason)
+
+    def _set_listener_state(self, reason: str | None) -> None:
+        self._listener_down = reason
+        if reason is None:
+            self._catch_up()
+        else:
+            self._went_down(reason)
+
+    def _went_down(self, reason: str) -> None:
+        now = time.monotonic()
+        self._retry_at = now + 0.5
+        if self.outage is None:
+            self.outage = reason
+            self._outage_since = now
+            self.metrics.count("store:outages")
+            log.error(
+                "store unavailable url=%s reason=%s (guests get 503 until it is back)",
+                self.repo.url,
+                reason,
+            )
+
+    def _came_back(self) -> None:
+        # On PostgreSQL changes are heard through the listener: without it, no freshness.
+        if self.outage is not None and self._listener_down is None:
+            log.warning(
+                "store available again url=%s after_s=%.2f",
+                self.repo.url,
+                time.monotonic() - self._outage_since,
+            )
+            self.outage = None
+
+    # -- answering --------------------------------------------------------------------------
+
+    def answer(self, req: Request) -> Result:
+        """The response to ``req``: bytes at once, or a coroutine when the store is needed."""
+        if self.outage is not None and (time.monotonic() < self._retry_at or not self._catch_up()):
+            return 503, None, self._unavailable(req)
+        watch = self._watch
+        if watch is not None:
+            try:
+                changed = watch.changed()
+            except StoreError as err:
+                self._went_down(err.message)
+                return 503, None, self._unavailable(req)
+            if changed and not self._catch_up():
+                return 503, None, self._unavailable(req)
+        found = identify(self.index, self.settings, req.peer, req.headers)
+        if type(found) is Refusal:
+            return found.status, None, self._refuse(found, req)
+        entry, via = found  # type: ignore[misc]
+        path = normalize_path(req.path)
+        uuid = entry.uuid
+        if path.startswith("openstack/"):
+            special = self._openstack_special(req, entry, path)
+            if special is not None:
+                return special
+        elif path == TOKEN_PATH:
+            return self._token(req, entry, via)
+        if req.method not in _READ:
+            return 405, uuid, _text(405, "method not allowed", Allow="GET, HEAD")
+        if not path.startswith("openstack") and not self._token_ok(req.headers, uuid):
+            return 401, uuid, _text(401, "a valid X-aws-ec2-metadata-token is required")
+        rendered = self.cache.find(entry)
         if rendered is None:
-            return Refusal(404, "instance removed while answering")
-        if caller.tenant is not None and caller.tenant != rendered.instance.project_id:
-            return Refusal(404, "X-Tenant-ID does not own the instance")
-        return caller, rendered
+            return self._answer_after_render(req, entry, path)
+        raw = self.cache.response(rendered, path, req.head)
+        if raw is None:
+            return 404, uuid, _text(404, "not found", head=req.head)
+        return 200, uuid, raw
 
-    def _refuse(self, refusal: Refusal) -> Response:
-        self.metrics.refused.labels(str(refusal.status)).inc()
-        log.debug("refused status=%d reason=%s", refusal.status, refusal.reason)
-        return _text(
-            refusal.status, {400: "bad request", 403: "forbidden"}.get(refusal.status, "not found")
-        )
+    def _openstack_special(self, req: Request, entry: IndexEntry, path: str) -> Result | None:
+        """The password and report paths (POST targets); None for every other path."""
+        parts = path.split("/")
+        version_ok = len(parts) > 2 and parts[1] in _OPENSTACK_VERSIONS
+        if len(parts) == 3 and parts[2] == "password" and version_ok:
+            return self._password(req, entry) if since(parts[1], PASSWORD_SINCE) else None
+        if len(parts) == 4 and parts[2] == "wincloud" and version_ok and parts[3] in SCHEMAS:
+            return self._report(req, entry, parts[3])
+        return None
 
-    def _issue_token(self, request: Request, headers: dict[str, str], caller: Caller) -> Response:
-        if request.method != "PUT":
-            return _text(405, "use PUT", {"Allow": "PUT"})
-        if FORWARDED_HEADER in headers and caller.via == "address":
+    async def _answer_after_render(self, req: Request, entry: IndexEntry, path: str) -> Answer:
+        try:
+            rendered = await self._rendered(entry)
+        except StoreError as err:
+            return self._store_failed(err, req)
+        if rendered is None:
+            # The record changed or went while we read it: look again, once.
+            if not self._catch_up():
+                return 503, None, self._unavailable(req)
+            again = self.answer(req)
+            if isinstance(again, tuple):
+                return again
+            again.close()
+            return 503, entry.uuid, self._unavailable(req)
+        raw = self.cache.response(rendered, path, req.head)
+        if raw is None:
+            return 404, entry.uuid, _text(404, "not found", head=req.head)
+        return 200, entry.uuid, raw
+
+    async def _rendered(self, entry: IndexEntry) -> Rendered | None:
+        """The caller's tree for exactly ``entry``'s revision; None when the store holds
+        another revision (or none) by now. Concurrent misses share one load."""
+        pending = self._loading.get(entry.uuid)
+        if pending is None:
+            pending = asyncio.ensure_future(self._store(self._load_tree, entry))
+            self._loading[entry.uuid] = pending
+            pending.add_done_callback(lambda _: self._loading.pop(entry.uuid, None))
+        rendered = await asyncio.shield(pending)
+        if rendered is None or not rendered.is_current(entry):
+            return None
+        current = self.index.entries.get(entry.uuid)
+        if current is not None and rendered.is_current(current):
+            self.cache.put(rendered)
+        return rendered
+
+    def _load_tree(self, entry: IndexEntry) -> Rendered | None:  # pool thread
+        stored = self.feed.record(entry.uuid)
+        if stored is None:
+            return None
+        if stored.revision != entry.revision or stored.incarnation != entry.incarnation:
+            return None
+        try:
+            instance = parse_instance(json.loads(stored.record), source=f"record {entry.uuid}")
+        except (WincloudError, ValueError) as exc:
+            raise StoreError(
+                f"the stored record of instance {entry.uuid} is not valid",
+                subject=self.repo.url,
+                hint=f"replace it: wincloud instance update {entry.uuid} FILE",
+            ) from exc
+        return Rendered(instance, entry, render_http(instance))
+
+    async def _store(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run a store call in the pool, timing it for the metrics."""
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            result = await loop.run_in_executor(self.pool, lambda: call(*args, **kwargs))
+        except StoreError:
+            self.metrics.store_call(time.perf_counter() - started, failed=True)
+            raise
+        self.metrics.store_call(time.perf_counter() - started, failed=False)
+        return result
+
+    def _store_failed(self, err: StoreError, req: Request) -> Answer:
+        self.warn.log(logging.ERROR, "store-call", "store call failed reason=%s", err.message)
+        return 503, None, self._unavailable(req)
+
+    # -- password ----------------------------------------------------------------------------
+
+    def _password(self, req: Request, entry: IndexEntry) -> Result:
+        uuid = entry.uuid
+        if req.method in _READ:
+            if uuid in self.passwords:
+                return 200, uuid, _password_answer(self.passwords[uuid], req.head)
+            return self._read_password(req, uuid)
+        if req.method != "POST":
+            return 400, uuid, _text(400, "only GET and POST are allowed on password")
+        body = req.body
+        if len(body) > self.settings.max_password_size:
+            self.metrics.count("pw:too-large")
+            return (
+                400,
+                uuid,
+                _text(400, f"password longer than {self.settings.max_password_size} bytes"),
+            )
+        if not body.strip():
+            # An empty value would read back as "unset" yet lock the endpoint for good.
+            self.metrics.count("pw:empty")
+            return 400, uuid, _text(400, "an empty password cannot be stored")
+        return self._post_password(req, uuid, body)
+
+    async def _read_password(self, req: Request, uuid: str) -> Answer:
+        epoch = self._epoch
+        try:
+            value = await self._store(self.feed.password, uuid)
+        except StoreError as err:
+            return self._store_failed(err, req)
+        if epoch == self._epoch:
+            self.passwords[uuid] = value
+        return 200, uuid, _password_answer(value, req.head)
+
+    async def _post_password(self, req: Request, uuid: str, body: bytes) -> Answer:
+        try:
+            accepted = await self._store(
+                self.repo.store_password, uuid, body, timeout=self.settings.store_timeout
+            )
+        except NotFound:
+            return 404, uuid, _text(404, "not found")
+        except StoreError as err:
+            self.metrics.count("pw:unavailable")
+            self.warn.log(
+                logging.ERROR, "password-store", "password not stored reason=%s", err.message
+            )
+            return 503, uuid, self._unavailable(req)
+        self._catch_up()
+        if not accepted:
+            self.metrics.count("pw:conflict")
+            return 409, uuid, _text(409, "password already set")
+        self.metrics.count("pw:stored")
+        log.info("password stored instance=%s bytes=%d", uuid, len(body))
+        return 200, uuid, response(200)
+
+    # -- guest reports -----------------------------------------------------------------------
+
+    def _report(self, req: Request, entry: IndexEntry, kind: str) -> Result:
+        uuid = entry.uuid
+        if req.method != "POST":
+            return 405, uuid, _text(405, "use POST", Allow="POST")
+        parsed = parse_report(kind, req.headers.get("content-type", ""), req.body)
+        if isinstance(parsed, tuple):
+            status, message = parsed
+            return status, uuid, _text(status, message)
+        return self._store_report(req, uuid, kind, parsed)
+
+    async def _store_report(
+        self, req: Request, uuid: str, kind: str, body: dict[str, Any]
+    ) -> Answer:
+        try:
+            stored = await self._store(self.repo.reports.store, uuid, kind, body)
+        except StoreError as err:
+            return self._store_failed(err, req)
+        if not stored:
+            return 404, uuid, _text(404, "not found")
+        log.info("report received instance=%s kind=%s bytes=%d", uuid, kind, len(req.body))
+        return 204, uuid, response(204)
+
+    # -- tokens, refusals ----------------------------------------------------------------------
+
+    def _token(self, req: Request, entry: IndexEntry, via: Via) -> Answer:
+        uuid = entry.uuid
+        if req.method != "PUT":
+            return 405, uuid, _text(405, "use PUT", Allow="PUT")
+        if FORWARDED_HEADER in req.headers and via == "address":
             # Like AWS: a token request that went through a proxy we do not trust is refused
             # (a signed or trusted proxy is the one way in that may forward it).
-            return _text(403, "forbidden")
-        ttl = imdsv2.parse_ttl(headers.get(imdsv2.TTL_HEADER), MAX_TOKEN_TTL)
+            return 403, uuid, _text(403, "forbidden")
+        ttl = imdsv2.parse_ttl(req.headers.get(imdsv2.TTL_HEADER), MAX_TOKEN_TTL)
         if ttl is None:
-            return _text(400, f"X-aws-ec2-metadata-token-ttl-seconds must be 1..{MAX_TOKEN_TTL}")
-        token = self.tokens.issue(caller.ref.uuid, ttl)
-        return _text(200, token, {imdsv2.TTL_HEADER: str(ttl)})
+            return (
+                400,
+                uuid,
+                _text(
+                    400, f"X-aws-ec2-metadata-token-ttl-seconds must be digits, 1..{MAX_TOKEN_TTL}"
+                ),
+            )
+        token = self.tokens.issue(uuid, ttl)
+        return 200, uuid, response(200, token, headers={imdsv2.TTL_HEADER: str(ttl)})
 
     def _token_ok(self, headers: dict[str, str], uuid: str) -> bool:
         token = headers.get(imdsv2.TOKEN_HEADER)
@@ -158,18 +445,25 @@ class MetadataApp:
             return self.settings.token_mode is TokenMode.OPTIONAL
         return self.tokens.is_valid(token, uuid)
 
+    def _refuse(self, refusal: Refusal, req: Request) -> bytes:
+        log.debug("refused status=%d reason=%s", refusal.status, refusal.reason)
+        text = {400: "bad request", 403: "forbidden"}.get(refusal.status, "not found")
+        return _text(refusal.status, text, head=req.head)
 
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return
+    def _unavailable(self, req: Request) -> bytes:
+        return _text(
+            503,
+            "the metadata store is unavailable; retry shortly",
+            head=req.head,
+            Retry_After=str(RETRY_AFTER),
+        )
+
+
+def _password_answer(value: bytes | None, head: bool) -> bytes:
+    return response(200, value or b"", head=head)
 
 
 def create_app(
-    repo: InstanceRepo, settings: ServerSettings, metrics: Metrics | None = None
+    repo: SqlInstanceRepo, settings: ServerSettings, metrics: Metrics | None = None
 ) -> MetadataApp:
     return MetadataApp(repo, settings, metrics or Metrics())

@@ -1,4 +1,9 @@
-"""Who is asking? The calling instance, from the source address or a signed proxy header."""
+"""Who is asking? The calling instance, from the source address or a signed proxy header.
+
+Identification reads the service's in-memory index only (``InstanceIndex``), and by uuid or
+canonical address only: never by name, so a record removed or renamed mid-request can never
+make one instance's data reach another.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +13,10 @@ from dataclasses import dataclass
 from ipaddress import IPv4Address, IPv6Address, ip_address
 from typing import Literal
 
+from wincloud.server.index import InstanceIndex
 from wincloud.server.settings import ServerSettings
-from wincloud.store import InstanceRef, InstanceRepo
+from wincloud.store import address_key, canonical_uuid
+from wincloud.store.changes import IndexEntry
 
 INSTANCE_ID_HEADER = "x-instance-id"
 SIGNATURE_HEADER = "x-instance-id-signature"
@@ -28,15 +35,20 @@ class Refusal:
 Via = Literal["address", "forwarded-for", "signature"]
 
 
-@dataclass(frozen=True)
-class Caller:
-    """An identified caller; ``tenant`` is the proxy's X-Tenant-ID, checked by the app
-    against the instance's project once the record is at hand; ``via`` says how it was told
-    (a trusted proxy's X-Forwarded-For, a signed X-Instance-ID, or the source address)."""
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """The connection's source, worked out once per connection."""
 
-    ref: InstanceRef
-    tenant: str | None = None
-    via: Via = "address"
+    key: str  # canonical text, as addresses are stored ("" when unusable)
+    ip: IPv4Address | IPv6Address | None
+    is_proxy: bool  # in trusted_proxies: its X-Forwarded-For is believed
+
+    @classmethod
+    def of(cls, host: str | None, settings: ServerSettings) -> Peer:
+        ip = parse_ip(host) if host else None
+        if ip is None:
+            return cls("", None, False)
+        return cls(address_key(ip), ip, is_in(ip, settings.trusted_proxies))
 
 
 def sign_instance_id(secret: str, instance_id: str) -> str:
@@ -44,7 +56,7 @@ def sign_instance_id(secret: str, instance_id: str) -> str:
     return hmac.new(secret.encode(), instance_id.encode(), hashlib.sha256).hexdigest()
 
 
-def _parse_ip(text: str) -> IPv4Address | IPv6Address | None:
+def parse_ip(text: str) -> IPv4Address | IPv6Address | None:
     text = text.strip()
     if "%" in text:  # fe80::1%eth0: the zone is not part of the instance's address
         text = text.split("%", 1)[0]
@@ -57,56 +69,67 @@ def _parse_ip(text: str) -> IPv4Address | IPv6Address | None:
     return addr
 
 
-def caller_address(
-    client_host: str | None, headers: dict[str, str], settings: ServerSettings
-) -> tuple[IPv4Address | IPv6Address | None, Via]:
-    """The address that identifies the caller. X-Forwarded-For counts only when the request
-    comes from a trusted proxy; then the rightmost address that is not itself a trusted proxy
-    is the client (whatever a client put on the left of the header is its own claim)."""
-    peer = _parse_ip(client_host) if client_host else None
-    forwarded = headers.get(FORWARDED_HEADER)
-    if forwarded is None or peer is None or not _is_proxy(peer, settings):
-        return peer, "address"
+def is_in(addr: IPv4Address | IPv6Address, networks: tuple[object, ...]) -> bool:
+    return any(addr in net for net in networks)  # type: ignore[operator]
+
+
+def forwarded_client(
+    peer: Peer, forwarded: str, settings: ServerSettings
+) -> IPv4Address | IPv6Address | None:
+    """The rightmost X-Forwarded-For address that is not itself a trusted proxy (whatever a
+    client put on the left of the header is its own claim)."""
     for part in reversed(forwarded.split(",")):
-        addr = _parse_ip(part)
-        if addr is None or not _is_proxy(addr, settings):
-            return addr, "forwarded-for"
-    return None, "forwarded-for"
-
-
-def _is_proxy(addr: IPv4Address | IPv6Address, settings: ServerSettings) -> bool:
-    return any(addr in net for net in settings.trusted_proxies)
+        addr = parse_ip(part)
+        if addr is None or not is_in(addr, settings.trusted_proxies):
+            return addr
+    return None
 
 
 def identify(
-    repo: InstanceRepo,
-    settings: ServerSettings,
-    client_host: str | None,
-    headers: dict[str, str],
-) -> Caller | Refusal:
-    """The caller's instance, or why not. ``headers`` has lowercase names.
+    index: InstanceIndex, settings: ServerSettings, peer: Peer, headers: dict[str, str]
+) -> tuple[IndexEntry, Via] | Refusal:
+    """The caller's index entry and how it was told, or why not. ``headers`` has lowercase
+    names.
 
     With a proxy secret configured, a request carrying X-Instance-ID must carry a valid
     signature (missing: 400, wrong: 403). Without a secret the proxy headers are ignored, so
     nobody can claim another instance's identity by sending them.
     """
-    instance_id = headers.get(INSTANCE_ID_HEADER)
-    secret = settings.proxy_shared_secret
-    if secret is not None and instance_id is not None:
-        signature = headers.get(SIGNATURE_HEADER)
-        if not signature:
-            return Refusal(400, "proxy request without X-Instance-ID-Signature")
-        expected = sign_instance_id(secret.reveal(), instance_id)
-        if not hmac.compare_digest(expected.encode(), signature.strip().lower().encode()):
-            return Refusal(403, "bad X-Instance-ID-Signature")
-        ref = repo.ref_by_id(instance_id)
-        if ref is None:
-            return Refusal(404, "signed instance id is unknown")
-        return Caller(ref, tenant=headers.get(TENANT_HEADER), via="signature")
-    addr, via = caller_address(client_host, headers, settings)
-    if addr is None:
-        return Refusal(404, "no usable source address")
-    ref = repo.ref_by_address(addr)
-    if ref is None:
+    if headers:
+        instance_id = headers.get(INSTANCE_ID_HEADER)
+        secret = settings.proxy_shared_secret
+        if secret is not None and instance_id is not None:
+            return _signed(index, secret.reveal(), instance_id, headers)
+        forwarded = headers.get(FORWARDED_HEADER)
+        if forwarded is not None and peer.is_proxy:
+            addr = forwarded_client(peer, forwarded, settings)
+            if addr is None:
+                return Refusal(404, "no usable X-Forwarded-For address")
+            entry = index.by_addr(address_key(addr))
+            if entry is None:
+                return Refusal(404, "no instance has the forwarded address")
+            return entry, "forwarded-for"
+    entry = index.by_addr(peer.key)
+    if entry is None:
         return Refusal(404, "no instance has the source address")
-    return Caller(ref, via=via)
+    return entry, "address"
+
+
+def _signed(
+    index: InstanceIndex, secret: str, instance_id: str, headers: dict[str, str]
+) -> tuple[IndexEntry, Via] | Refusal:
+    signature = headers.get(SIGNATURE_HEADER)
+    if not signature:
+        return Refusal(400, "proxy request without X-Instance-ID-Signature")
+    expected = sign_instance_id(secret, instance_id)
+    given = signature.strip().lower().encode("ascii", "replace")
+    if not hmac.compare_digest(expected.encode(), given):
+        return Refusal(403, "bad X-Instance-ID-Signature")
+    uuid = canonical_uuid(instance_id)
+    entry = index.entries.get(uuid) if uuid is not None else None
+    if entry is None:
+        return Refusal(404, "signed instance id is unknown")
+    tenant = headers.get(TENANT_HEADER)
+    if tenant is not None and tenant != entry.project_id:
+        return Refusal(404, "X-Tenant-ID does not own the instance")
+    return entry, "signature"

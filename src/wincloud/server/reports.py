@@ -8,21 +8,11 @@ stored as data and never logged beyond their size.
 from __future__ import annotations
 
 import json
-import logging
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.concurrency import run_in_threadpool
-from starlette.requests import Request
-from starlette.responses import Response
 
 from wincloud.model.instance import describe_validation_error
-from wincloud.server.password import read_bounded
-
-if TYPE_CHECKING:
-    from wincloud.server.app import MetadataApp
-
-log = logging.getLogger(__name__)
 
 MAX_REPORT = 4096
 Text = Annotated[str, Field(max_length=256)]
@@ -52,31 +42,31 @@ class ActivationReport(BaseModel):
 SCHEMAS: dict[str, type[BaseModel]] = {"activation": ActivationReport}
 
 
-def _text(status: int, body: str = "") -> Response:
-    return Response(body, status_code=status, media_type="text/plain")
-
-
-async def handle_report(app: MetadataApp, request: Request, uuid: str, kind: str) -> Response:
-    if request.method != "POST":
-        return Response("use POST", status_code=405, headers={"Allow": "POST"})
-    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if content_type != "application/json":
-        return _text(415, "send application/json")
-    raw = await read_bounded(request, MAX_REPORT)
-    if raw is None:
-        return _text(413, f"reports are at most {MAX_REPORT} bytes")
+def parse_report(kind: str, content_type: str, raw: bytes) -> dict[str, Any] | tuple[int, str]:
+    """The report to store, or (status, message) saying why not. Never raises on a guest's
+    input: deep nesting, lone surrogates and odd numbers are 400s."""
+    schema = SCHEMAS.get(kind)
+    if schema is None:
+        return 404, "not found"
+    if content_type.split(";", maxsplit=1)[0].strip().lower() != "application/json":
+        return 415, "send application/json"
+    if len(raw) > MAX_REPORT:
+        return 413, f"reports are at most {MAX_REPORT} bytes"
     try:
         data = json.loads(raw)
-    except ValueError:
-        return _text(400, "the body is not JSON")
+    except (ValueError, RecursionError):
+        return 400, "the body is not JSON (or is nested too deeply)"
     if not isinstance(data, dict):
-        return _text(400, "the body must be a JSON object")
+        return 400, "the body must be a JSON object"
     try:
-        report = SCHEMAS[kind].model_validate(data)
+        report = schema.model_validate(data)
     except ValidationError as exc:
-        return _text(400, describe_validation_error(exc))
+        return 400, describe_validation_error(exc)
+    except RecursionError:
+        return 400, "the body is nested too deeply"
     body = report.model_dump(mode="json", exclude_none=True)
-    if not await run_in_threadpool(app.repo.reports.store, uuid, kind, body):
-        return _text(404, "not found")
-    log.info("report received instance=%s kind=%s bytes=%d", uuid, kind, len(raw))
-    return Response(status_code=204)
+    try:
+        json.dumps(body, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return 400, "the body holds text that is not valid Unicode (a lone surrogate)"
+    return body

@@ -1,88 +1,375 @@
-"""Run the metadata listener (and the admin listener, when configured) under uvicorn."""
+"""Run the metadata listener (our own HTTP protocol on uvloop) and the admin listener
+(Starlette under uvicorn) on one event loop; with ``workers > 1``, one process per worker on
+SO_REUSEPORT sockets, the admin listener in the parent.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
+import os
 import signal
+import socket
+import sys
+import time
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, Final
 
 import uvicorn
 
+from wincloud.errors import ConfigError
+from wincloud.server.accesslog import AccessLog, RateLimitedLog
 from wincloud.server.admin import create_admin_app
 from wincloud.server.app import MetadataApp, create_app
+from wincloud.server.http import Listener
+from wincloud.server.metrics import SLOTS, Metrics, SharedRows
 from wincloud.server.settings import Listen, ServerSettings
-from wincloud.store import InstanceRepo
+from wincloud.store import SqlInstanceRepo
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("wincloud.server")
+
+RESERVED_FILES: Final = 256  # kept free of guest connections: database, logs, admin
+SWEEP_S: Final = 0.5
+PRUNE_S: Final = 300.0
+
+OnReady = Callable[[list[tuple[str, int]]], None]
 
 
-class _Server(uvicorn.Server):
-    """A uvicorn server that leaves signals to us, so two can share one loop."""
+def raise_file_limit() -> int:
+    """Raise the soft open-file limit to the hard limit (systemd's default soft limit of
+    1,024 is far too low for a service that holds guests' connections); the new soft limit."""
+    try:
+        import resource
+    except ImportError:  # pragma: no cover - Windows
+        return 8192
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return soft if soft != resource.RLIM_INFINITY else 1 << 20
+
+
+def connection_budget(settings: ServerSettings, file_limit: int) -> int:
+    """How many guest connections one process holds at most: the configured number, never
+    closer to the open-file limit than RESERVED_FILES."""
+    ceiling = max(16, file_limit - RESERVED_FILES)
+    wanted = settings.max_connections or ceiling
+    return min(wanted, ceiling)
+
+
+_BIND_HINTS: Final = {
+    errno.EADDRINUSE: "another process listens there; stop it or choose another port "
+    "(`ss -ltnp` shows who)",
+    errno.EADDRNOTAVAIL: "the address is not on this host; add it first, e.g. "
+    "`ip addr add 169.254.169.254/32 dev lo`, or listen on an address the host has",
+    errno.EACCES: "ports below 1024 need root or CAP_NET_BIND_SERVICE "
+    "(the systemd unit in packaging/ grants it)",
+}
+
+
+def bind(where: Listen, *, flag: str, reuse_port: bool = False) -> socket.socket:
+    """A listening TCP socket, or ConfigError naming the flag and what to do."""
+    try:
+        infos = socket.getaddrinfo(where.host, where.port, type=socket.SOCK_STREAM)
+    except socket.gaierror as exc:
+        raise ConfigError(
+            f"cannot listen on {where} ({exc.strerror})", subject=flag, hint="use an IP address"
+        ) from None
+    family, kind, proto, _, address = infos[0]
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        if reuse_port:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        if family == socket.AF_INET6:
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+        sock.bind(address)
+        sock.listen(4096)
+        sock.setblocking(False)
+    except OSError as exc:
+        sock.close()
+        raise ConfigError(
+            f"cannot listen on {where} ({exc.strerror or exc})",
+            subject=flag,
+            hint=_BIND_HINTS.get(exc.errno or 0, "check the address and port"),
+        ) from None
+    return sock
+
+
+class _AdminServer(uvicorn.Server):
+    """uvicorn for the admin listener; signals are ours."""
 
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
         yield
 
 
-def _config(app: Any, where: Listen) -> uvicorn.Config:
-    return uvicorn.Config(
-        app,
-        host=where.host,
-        port=where.port,
+def _admin_server(app: MetadataApp) -> _AdminServer:
+    config = uvicorn.Config(
+        create_admin_app(app),
         lifespan="off",
         log_config=None,
         access_log=False,
-        proxy_headers=False,  # identification decides whom to trust (identify.py)
-        # h11 bounds an incomplete request (headers included) at 16 KiB; uvicorn's httptools
-        # protocol buffers headers without limit, so one guest could grow the service's memory.
+        proxy_headers=False,
         http="h11",
         server_header=False,
         timeout_keep_alive=5,
     )
+    return _AdminServer(config)
 
 
-def bound_address(server: uvicorn.Server) -> tuple[str, int]:
-    sock = server.servers[0].sockets[0]
-    host, port = sock.getsockname()[:2]
-    return str(host), int(port)
+def _loop_factory() -> asyncio.AbstractEventLoop:
+    if sys.platform == "win32":  # pragma: no cover - the service runs on Linux
+        return asyncio.new_event_loop()
+    import uvloop
+
+    return uvloop.new_event_loop()
+
+
+def _quiet_loop_errors(loop: asyncio.AbstractEventLoop) -> None:
+    """Errors a guest can cause at will (accept() failures under a connection flood, resets)
+    are logged once per 10 s, not as a traceback each time."""
+    warn = RateLimitedLog(log)
+
+    def handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        exc = context.get("exception")
+        what = type(exc).__name__ if exc is not None else "-"
+        warn.log(
+            logging.WARNING,
+            f"loop-{what}",
+            "event loop error message=%s error=%s",
+            str(context.get("message", ""))[:200],
+            what,
+        )
+
+    loop.set_exception_handler(handler)
 
 
 class Service:
-    """The metadata app and its listeners; ``run()`` blocks, ``stop()`` ends it."""
+    """The metadata service; ``run()`` blocks until ``stop()`` (from any thread) or a signal.
 
-    def __init__(self, repo: InstanceRepo, settings: ServerSettings) -> None:
+    ``repo_factory`` opens a fresh store connection; it is needed for ``workers > 1`` (each
+    worker process opens its own after the fork)."""
+
+    def __init__(
+        self,
+        repo: SqlInstanceRepo,
+        settings: ServerSettings,
+        *,
+        repo_factory: Callable[[], SqlInstanceRepo] | None = None,
+    ) -> None:
+        if settings.workers > 1 and repo_factory is None:
+            raise ConfigError("workers > 1 needs a store URL to reopen", subject="workers")
+        self.settings = settings
+        self.repo = repo
+        self.repo_factory = repo_factory
         self.app: MetadataApp = create_app(repo, settings)
-        self.servers = [_Server(_config(self.app, settings.listen))]
-        if settings.admin_listen is not None:
-            admin = create_admin_app(self.app)
-            self.servers.append(_Server(_config(admin, settings.admin_listen)))
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopping: asyncio.Event | None = None
+        self._stop_requested = False
+        self.addresses: list[tuple[str, int]] = []
+        self.file_limit = raise_file_limit()
 
-    @property
-    def started(self) -> bool:
-        return all(s.started for s in self.servers)
-
-    def addresses(self) -> list[tuple[str, int]]:
-        return [bound_address(s) for s in self.servers]
+    # -- control ---------------------------------------------------------------------------
 
     def stop(self) -> None:
-        for server in self.servers:
-            server.should_exit = True
+        self._stop_requested = True
+        loop, event = self._loop, self._stopping
+        if loop is not None and event is not None and not loop.is_closed():
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(event.set)
 
-    async def serve(self, on_ready: Callable[[list[tuple[str, int]]], None] | None = None) -> None:
+    def run(self, on_ready: OnReady | None = None) -> None:
+        if self.settings.workers > 1:
+            self._run_workers(on_ready)
+            return
+        with asyncio.Runner(loop_factory=_loop_factory) as runner:
+            runner.run(self.serve(on_ready))
+
+    # -- one process -------------------------------------------------------------------------
+
+    async def serve(self, on_ready: OnReady | None = None) -> None:
+        sock = bind(self.settings.listen, flag="--listen")
+        admin_sock = None
+        try:
+            if self.settings.admin_listen is not None:
+                admin_sock = bind(self.settings.admin_listen, flag="--admin-listen")
+            await self._serve(self.app, sock, admin_sock, on_ready)
+        finally:
+            sock.close()
+            if admin_sock is not None:
+                admin_sock.close()
+
+    async def _serve(
+        self,
+        app: MetadataApp,
+        sock: socket.socket | None,
+        admin_sock: socket.socket | None,
+        on_ready: OnReady | None,
+        *,
+        publish: Callable[[], None] | None = None,
+    ) -> None:
         loop = asyncio.get_running_loop()
+        self._loop = loop
+        self._stopping = asyncio.Event()
+        if self._stop_requested:
+            self._stopping.set()
+        _quiet_loop_errors(loop)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
-        tasks = [asyncio.create_task(s.serve()) for s in self.servers]
-        if on_ready is not None:
-            while not self.started and not any(t.done() for t in tasks):
+        app.start(loop)
+        access = AccessLog(self.settings.access_log)
+        listener = Listener(app, access, connection_budget(self.settings, self.file_limit))
+        servers: list[asyncio.AbstractServer] = []
+        addresses: list[tuple[str, int]] = []
+        if sock is not None:
+            servers.append(await loop.create_server(listener.factory, sock=sock, backlog=4096))
+            addresses.append(_address(sock))
+        admin: _AdminServer | None = None
+        admin_task: asyncio.Task[None] | None = None
+        if admin_sock is not None:
+            admin = _admin_server(app)
+            admin_task = loop.create_task(admin.serve(sockets=[admin_sock]))
+            while not admin.started and not admin_task.done():
                 await asyncio.sleep(0.01)
-            if self.started:
-                on_ready(self.addresses())
-        await asyncio.gather(*tasks)
+            addresses.append(_address(admin_sock))
+        ticker = loop.create_task(self._tick(app, listener, access, publish))
+        self.addresses = addresses
+        log.info(
+            "metadata service ready listen=%s max_connections=%d file_limit=%d",
+            ",".join(f"{h}:{p}" for h, p in addresses),
+            listener.max_connections,
+            self.file_limit,
+        )
+        if on_ready is not None:
+            on_ready(addresses)
+        try:
+            await self._stopping.wait()
+        finally:
+            for server in servers:
+                server.close()
+            for conn in list(listener.connections):
+                conn.close()
+            if admin is not None and admin_task is not None:
+                admin.should_exit = True
+                with contextlib.suppress(asyncio.CancelledError):
+                    await admin_task
+            ticker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await ticker
+            access.close()
+            app.close()
 
-    def run(self, on_ready: Callable[[list[tuple[str, int]]], None] | None = None) -> None:
-        asyncio.run(self.serve(on_ready))
+    async def _tick(
+        self,
+        app: MetadataApp,
+        listener: Listener,
+        access: AccessLog,
+        publish: Callable[[], None] | None,
+    ) -> None:
+        next_prune = time.monotonic() + PRUNE_S
+        while True:
+            await asyncio.sleep(SWEEP_S)
+            listener.sweep()
+            access.flush()
+            app.metrics.gauge("cached_trees", len(app.cache))
+            app.metrics.gauge("cache_bytes", app.cache.bytes)
+            for name in ("hits", "misses", "evictions"):
+                app.metrics.values[SLOTS[f"cache:{name}"]] = getattr(app.cache, name)
+            if publish is not None:
+                publish()
+            if time.monotonic() > next_prune:
+                next_prune = time.monotonic() + PRUNE_S
+                with contextlib.suppress(Exception):
+                    await asyncio.get_running_loop().run_in_executor(app.pool, app.feed.prune)
+
+    # -- several processes ---------------------------------------------------------------------
+
+    def _run_workers(self, on_ready: OnReady | None) -> None:
+        assert self.repo_factory is not None
+        settings = self.settings
+        bind(settings.listen, flag="--listen", reuse_port=True).close()  # fail early, clearly
+        rows = SharedRows(settings.workers)
+        self.app.metrics.shared = rows
+        self.repo.engine.dispose()  # children must not share the parent's connections
+        children: dict[int, int] = {}  # pid -> worker number
+
+        def spawn(number: int) -> None:
+            pid = os.fork()
+            if pid == 0:  # pragma: no cover - runs in the child
+                code = 0
+                try:
+                    self._worker(number, rows)
+                except BaseException:
+                    log.exception("worker %d failed", number)
+                    code = 1
+                os._exit(code)
+            children[pid] = number
+
+        for number in range(settings.workers):
+            spawn(number)
+
+        async def parent() -> None:
+            admin_sock = None
+            if settings.admin_listen is not None:
+                admin_sock = bind(settings.admin_listen, flag="--admin-listen")
+            watch = asyncio.get_running_loop().create_task(self._watch_children(children, spawn))
+            try:
+                await self._serve(self.app, None, admin_sock, on_ready_with_listen)
+            finally:
+                watch.cancel()
+                for pid in children:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGTERM)
+                deadline = time.monotonic() + 10
+                while children and time.monotonic() < deadline:
+                    for pid in list(children):
+                        with contextlib.suppress(ChildProcessError):
+                            if os.waitpid(pid, os.WNOHANG)[0] == pid:
+                                children.pop(pid)
+                    await asyncio.sleep(0.05)
+
+        def on_ready_with_listen(addresses: list[tuple[str, int]]) -> None:
+            if on_ready is not None:
+                on_ready([(settings.listen.host, settings.listen.port), *addresses])
+
+        with asyncio.Runner(loop_factory=_loop_factory) as runner:
+            runner.run(parent())
+
+    async def _watch_children(self, children: dict[int, int], spawn: Callable[[int], None]) -> None:
+        while True:
+            await asyncio.sleep(0.5)
+            for pid in list(children):
+                with contextlib.suppress(ChildProcessError):
+                    done, status = os.waitpid(pid, os.WNOHANG)
+                    if done == pid:
+                        number = children.pop(pid)
+                        log.error("worker %d exited status=%d; starting it again", number, status)
+                        await asyncio.sleep(1.0)
+                        spawn(number)
+
+    def _worker(self, number: int, rows: SharedRows) -> None:  # pragma: no cover - child
+        assert self.repo_factory is not None
+        self._loop = None
+        repo = self.repo_factory()
+        metrics = Metrics()
+        app = create_app(repo, self.settings, metrics)
+        sock = bind(self.settings.listen, flag="--listen", reuse_port=True)
+
+        async def main() -> None:
+            await self._serve(
+                app, sock, None, None, publish=lambda: rows.publish(number, metrics.values)
+            )
+
+        with asyncio.Runner(loop_factory=_loop_factory) as runner:
+            runner.run(main())
+        repo.close()
+
+
+def _address(sock: socket.socket) -> tuple[str, int]:
+    host, port = sock.getsockname()[:2]
+    return str(host), int(port)

@@ -20,6 +20,11 @@ class TokenMode(StrEnum):
     REQUIRED = "required"
 
 
+class Freshness(StrEnum):
+    NOTIFY = "notify"
+    STRICT = "strict"
+
+
 @dataclass(frozen=True)
 class Listen:
     host: str
@@ -62,22 +67,46 @@ class ServerSettings:
     # Key that signs IMDSv2 tokens; random per process when unset (tokens die on restart).
     token_key: Secret | None = None
     admin_token: Secret | None = None
-    cache_size: int = 4096
+    # Rendered trees kept in memory: at most this many, and at most this many bytes.
+    cache_size: int = 100_000
+    cache_bytes: int = 256 * 1024 * 1024
     max_password_size: int = 1020
+    # Connections: a client must finish its request headers (and body) within
+    # header_timeout seconds of its first byte; an idle keep-alive connection is closed after
+    # idle_timeout. One source address holds at most max_connections_per_client connections
+    # (trusted_proxies and connection_cap_exempt are not capped); the whole service at most
+    # max_connections (0: the open-file limit, raised to its hard limit, minus a reserve).
+    header_timeout: float = 10.0
+    idle_timeout: float = 5.0
+    max_connections_per_client: int = 32
+    max_connections: int = 0
+    connection_cap_exempt: tuple[IPv4Network | IPv6Network, ...] = ()
+    # A password post waits at most this long for the database, then answers 503 so the guest
+    # retries: below the 5 s a guest agent waits for the answer.
+    store_timeout: float = 3.0
+    # PostgreSQL: "notify" follows LISTEN/NOTIFY (changes seen within milliseconds);
+    # "strict" also asks the database for the newest change before every answer.
+    freshness: Freshness = Freshness.NOTIFY
+    # "stderr", "off", or a file path: one line per request, written in batches off the
+    # request path.
+    access_log: str = "stderr"
+    workers: int = 1
 
 
 _CLI = "command line"
 _SECRETS = {"proxy_shared_secret", "token_key", "admin_token"}
 
 
-def _parse_networks(value: Any, where: str) -> tuple[IPv4Network | IPv6Network, ...]:
+def _parse_networks(
+    value: Any, where: str, key: str = "trusted_proxies"
+) -> tuple[IPv4Network | IPv6Network, ...]:
     if isinstance(value, tuple) and all(isinstance(v, IPv4Network | IPv6Network) for v in value):
         return value
     if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
         raise ConfigError(
-            "trusted_proxies must be a list of addresses or networks",
+            f"{key} must be a list of addresses or networks",
             subject=where,
-            hint='e.g. trusted_proxies = ["10.0.0.2", "fd00::/64"]',
+            hint=f'e.g. {key} = ["10.0.0.2", "fd00::/64"]',
         )
     try:
         return tuple(ip_network(v, strict=False) for v in value)
@@ -105,10 +134,40 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"config file is not valid TOML ({exc})", subject=str(path), hint="fix its syntax"
         ) from None
+    unknown = sorted(set(data) - {"metadata"})
+    if unknown:
+        raise ConfigError(
+            f"unknown section or key {unknown[0]!r} at the top level",
+            subject=str(path),
+            hint="every setting goes in the [metadata] table (docs/metadata-service.md)",
+        )
     table = data.get("metadata", {})
     if not isinstance(table, dict):
         raise ConfigError("[metadata] must be a table", subject=str(path))
     return table
+
+
+_POSITIVE_INTS = {"cache_size", "cache_bytes", "max_password_size", "workers"}
+_NON_NEGATIVE_INTS = {"max_connections", "max_connections_per_client"}
+_POSITIVE_SECONDS = {"header_timeout", "idle_timeout", "store_timeout"}
+
+
+def _number(key: str, value: Any, where: str) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ConfigError(f"{key} must be a number, not {value!r}", subject=where)
+    if key in _POSITIVE_SECONDS:
+        if not 0 < value <= 3600:
+            raise ConfigError(f"{key} must be seconds in (0, 3600]", subject=where)
+        return float(value)
+    if not isinstance(value, int):
+        raise ConfigError(f"{key} must be a whole number", subject=where)
+    if key in _POSITIVE_INTS and value < 1:
+        raise ConfigError(f"{key} must be a positive integer", subject=where)
+    if key in _NON_NEGATIVE_INTS and value < 0:
+        raise ConfigError(f"{key} must be 0 or more", subject=where)
+    if key == "workers" and value > 64:
+        raise ConfigError("workers must be at most 64", subject=where)
+    return value
 
 
 def _build(values: dict[str, Any], *, source: str) -> ServerSettings:
@@ -141,10 +200,21 @@ def _build(values: dict[str, Any], *, source: str) -> ServerSettings:
                 raise ConfigError(
                     f"token_mode must be 'optional' or 'required', not {value!r}", subject=where
                 ) from None
-        elif key in {"cache_size", "max_password_size"}:
-            if not isinstance(value, int) or value < 1:
-                raise ConfigError(f"{key} must be a positive integer", subject=where)
+        elif key in _POSITIVE_INTS | _NON_NEGATIVE_INTS | _POSITIVE_SECONDS:
+            out[key] = _number(key, value, where)
+        elif key in {"trusted_proxies", "connection_cap_exempt"}:
+            out[key] = _parse_networks(value, where, key)
+        elif key == "freshness":
+            try:
+                out[key] = Freshness(value)
+            except ValueError:
+                raise ConfigError(
+                    f"freshness must be 'notify' or 'strict', not {value!r}", subject=where
+                ) from None
+        elif key == "access_log":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(
+                    'access_log must be "stderr", "off" or a file path', subject=where
+                )
             out[key] = value
-        elif key == "trusted_proxies":
-            out[key] = _parse_networks(value, where)
     return ServerSettings(**out)

@@ -103,3 +103,17 @@ reports: Final = sa.Table(
     sa.Column("body", sa.Text(), nullable=False),
     sa.Column("received_at", UtcDateTime(), nullable=False),
 )
+
+# The change feed (migration 0003): triggers on ``instances`` and ``passwords`` log the uuid of
+# every committed change; the metadata service follows ``seq`` to keep its index fresh.
+changes: Final = sa.Table(
+    "changes",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("instance_uuid", sa.String(36), nullable=False),
+)

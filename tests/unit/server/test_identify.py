@@ -116,11 +116,16 @@ def test_a_request_from_an_untrusted_peer_is_identified_by_the_peer(repo, two):
 
 
 def test_ipv6_and_v4_mapped_callers_are_identified(repo, make_instance):
-    from wincloud.server.identify import Caller, identify
+    from wincloud.server.identify import Peer, identify
+    from wincloud.server.index import InstanceIndex
+    from wincloud.store.changes import ChangeFeed
 
     six = repo.add(make_instance(fixed_ips=["fd00::7"], hostname="six")).instance
     four = repo.add(make_instance(fixed_ips=["10.1.2.3"], hostname="four")).instance
+    index = InstanceIndex()
+    index.replace(ChangeFeed(repo.engine, repo.url).snapshot())
+    settings = ServerSettings()
     for host, want in [("fd00::7", six), ("::ffff:10.1.2.3", four), ("10.1.2.3", four)]:
-        found = identify(repo, ServerSettings(), host, {})
-        assert isinstance(found, Caller), host
-        assert found.ref.uuid == want.uuid
+        found = identify(index, settings, Peer.of(host, settings), {})
+        assert isinstance(found, tuple), host
+        assert found[0].uuid == want.uuid

@@ -1,0 +1,118 @@
+"""Access log and rate-limited warnings, kept off the request path.
+
+A request appends one tuple to a buffer; a timer turns the buffer into lines and writes them
+in one call (``flush``), so logging costs the request path next to nothing. Lines are
+``key=value`` pairs whose values are escaped: a guest's path can hold no space, quote,
+backslash or control character, so no line can be forged or split.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections.abc import Callable
+from typing import Final, TextIO
+
+MAX_BUFFERED: Final = 20_000
+_SAFE: Final = frozenset(range(0x21, 0x7F)) - {ord('"'), ord("\\")}
+_ESCAPES: Final = [chr(b) if b in _SAFE else f"\\x{b:02x}" for b in range(256)]
+
+
+def escape(text: str | bytes, limit: int = 512) -> str:
+    """Printable ASCII stays; every other byte (space, quotes, backslash, controls, UTF-8)
+    becomes ``\\xHH``. Longer values are cut and end in ``...``."""
+    raw = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
+    cut = raw[:limit]
+    out = "".join([_ESCAPES[b] for b in cut])
+    return out + "..." if len(raw) > limit else out
+
+
+class AccessLog:
+    """``target``: "stderr", "off", or a file path (appended to)."""
+
+    def __init__(self, target: str, *, clock: Callable[[], float] = time.time) -> None:
+        self._clock = clock
+        self._buffer: list[tuple[float, str, str, str, int, str | None]] = []
+        self._own = False
+        self._stream: TextIO | None
+        if target == "off":
+            self._stream = None
+        elif target == "stderr":
+            self._stream = sys.stderr
+        else:
+            self._stream = open(target, "a", encoding="ascii", buffering=1 << 16)  # noqa: SIM115
+            self._own = True
+        self.dropped = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self._stream is not None
+
+    def add(self, client: str, method: str, path: str, status: int, uuid: str | None) -> None:
+        if self._stream is None:
+            return
+        if len(self._buffer) >= MAX_BUFFERED:
+            self.dropped += 1
+            return
+        self._buffer.append((self._clock(), client, method, path, status, uuid))
+
+    def flush(self) -> None:
+        if self._stream is None or not (self._buffer or self.dropped):
+            return
+        entries, self._buffer = self._buffer, []
+        lines = []
+        stamp_second = -1
+        prefix = ""
+        for at, client, method, path, status, uuid in entries:
+            second = int(at)
+            if second != stamp_second:
+                stamp_second = second
+                prefix = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+            lines.append(
+                f"{prefix}.{int((at - second) * 1000):03d}Z access client={escape(client)} "
+                f"method={escape(method, 16)} path={escape(path)} status={status} "
+                f"instance={uuid or '-'}\n"
+            )
+        if self.dropped:
+            lines.append(f"access log dropped={self.dropped} (buffer full)\n")
+            self.dropped = 0
+        try:
+            self._stream.write("".join(lines))
+            self._stream.flush()
+        except (OSError, ValueError):
+            self.dropped += len(entries)
+
+    def close(self) -> None:
+        self.flush()
+        if self._own and self._stream is not None:
+            self._stream.close()
+        self._stream = None
+
+
+class RateLimitedLog:
+    """One line per ``key`` per ``interval`` seconds; the next line says how many were
+    suppressed in between. For events a guest can trigger at will."""
+
+    def __init__(
+        self,
+        logger: logging.Logger,
+        interval: float = 10.0,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._log = logger
+        self._interval = interval
+        self._clock = clock
+        self._last: dict[str, float] = {}
+        self._suppressed: dict[str, int] = {}
+
+    def log(self, level: int, key: str, message: str, *args: object) -> None:
+        now = self._clock()
+        last = self._last.get(key)
+        if last is not None and now - last < self._interval:
+            self._suppressed[key] = self._suppressed.get(key, 0) + 1
+            return
+        self._last[key] = now
+        suppressed = self._suppressed.pop(key, 0)
+        self._log.log(level, message + " suppressed=%d", *args, suppressed)
