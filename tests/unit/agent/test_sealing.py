@@ -88,3 +88,17 @@ def test_the_wrong_key_is_reported(rsa_key):
     )
     with pytest.raises(ConfigError, match="not the key"):
         open_password(sealed, pem, passphrase=None)
+
+
+def test_an_encrypted_openssh_key_opens_with_its_passphrase(rsa_key):
+    """ssh-keygen's default format: OpenSSH, bcrypt KDF (needs the bcrypt package)."""
+    sealed = seal_password(Secret("x-y-z-2"), openssh_public(rsa_key))
+    key = rsa_key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.OpenSSH,
+        serialization.BestAvailableEncryption(b"correct horse"),
+    )
+    assert key.startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----")
+    assert open_password(sealed, key, passphrase=b"correct horse") == Secret("x-y-z-2")
+    with pytest.raises(ConfigError, match="wrong passphrase"):
+        open_password(sealed, key, passphrase=b"wrong")
