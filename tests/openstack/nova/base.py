@@ -13,6 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from nova import context, objects
 from nova.tests import fixtures as nova_fixtures
 from nova.tests.functional import integrated_helpers
 
@@ -28,6 +29,7 @@ VHDX_IMAGE = "7b5a9f3e-3c55-4d6e-9a51-0d7a1f6f3a01"
 VHD_GEN1_IMAGE = "7b5a9f3e-3c55-4d6e-9a51-0d7a1f6f3a02"
 QCOW2_IMAGE = "7b5a9f3e-3c55-4d6e-9a51-0d7a1f6f3a03"
 BROKEN_IMAGE = "7b5a9f3e-3c55-4d6e-9a51-0d7a1f6f3a04"
+SECURE_IMAGE = "7b5a9f3e-3c55-4d6e-9a51-0d7a1f6f3a05"
 
 
 def disk_bytes(fmt: str, size: int) -> bytes:
@@ -74,9 +76,11 @@ class HyperVTestCase(integrated_helpers.ProviderUsageBaseTestCase):
     # ---- Glance -------------------------------------------------------------------------------
     def _make_glance_stream(self):
         fixture = self.glance
+        self.downloads = []
 
         def download(context, image_id, data=None, dst_path=None, trusted_certs=None):
             fixture.show(context, image_id)
+            self.downloads.append(image_id)
             blob = fixture._imagedata.get(image_id, b"")
             if data is not None:
                 data.write(blob)
@@ -145,6 +149,22 @@ class HyperVTestCase(integrated_helpers.ProviderUsageBaseTestCase):
             networks=networks,
             expected_state=expected,
         )
+
+    def snapshot(self, server, name):
+        """createImage, wait until the compute is done, return the Glance image."""
+        image_id = self.api.post_server_action(server["id"], {"createImage": {"name": name}})[
+            "image_id"
+        ]
+        self.notifier.wait_for_versioned_notifications("instance.snapshot.end")
+        return self.glance.show(None, image_id)
+
+    def run_image_cache_pass(self):
+        """What the compute's image cache periodic task does, for this compute's instances."""
+        ctx = context.get_admin_context()
+        instances = objects.InstanceList.get_by_filters(
+            ctx, {"deleted": False, "host": [self.hyperv_host_name]}
+        )
+        self.compute.manager.driver.manage_image_cache(ctx, instances)
 
     def vm_of(self, server):
         instance_name = server["OS-EXT-SRV-ATTR:instance_name"]

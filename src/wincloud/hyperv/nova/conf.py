@@ -91,8 +91,6 @@ def settings(conf: Any) -> DriverSettings:
         default_generation=group.default_generation,
         shutdown_timeout_s=group.soft_reboot_timeout,
         chunk_bytes=group.image_chunk_mb * 2**20,
-        cache_min_age_s=float(conf.image_cache.remove_unused_original_minimum_age_seconds),
-        remove_unused_bases=bool(conf.image_cache.remove_unused_base_images),
     )
 
 

@@ -348,8 +348,16 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         return fetched
 
     def manage_image_cache(self, context: Any, all_instances: Any) -> None:
+        """Drop cached bases no instance on this host uses ([image_cache] options)."""
+        if not CONF.image_cache.remove_unused_base_images:
+            return
         in_use = {str(i.image_ref) for i in all_instances if i.image_ref}
-        self._cache.remove_unused(self._ops.instances_path, in_use, now=dt.datetime.now(dt.UTC))
+        self._cache.remove_unused(
+            self._ops.instances_path,
+            in_use,
+            now=dt.datetime.now(dt.UTC),
+            min_age_s=float(CONF.image_cache.remove_unused_original_minimum_age_seconds),
+        )
 
     # ---- helpers with one caller each -------------------------------------------------------
     def _attach_config_drive(

@@ -74,20 +74,16 @@ class ImageCache:
             return path, True
 
     def remove_unused(
-        self, instances_path: str, in_use: set[str], *, now: dt.datetime
+        self, instances_path: str, in_use: set[str], *, now: dt.datetime, min_age_s: float
     ) -> list[str]:
-        """Remove cached bases no instance on this host uses, once they are old enough.
+        """Remove cached bases no instance on this host uses, written ``min_age_s`` ago or more.
         A base still held by the host (a disk chain Nova no longer knows of) stays."""
-        if not self._settings.remove_unused_bases:
-            return []
         folder = join(instances_path, BASE_DIR_NAME)
         if not self._host.file_exists(folder):
             return []
         removed = []
         entries = self._host.list_dir(folder)
-        for name in unused_bases(
-            entries, in_use, now=now, min_age_s=self._settings.cache_min_age_s
-        ):
+        for name in unused_bases(entries, in_use, now=now, min_age_s=min_age_s):
             path = join(folder, name)
             with self._lock(path):
                 try:

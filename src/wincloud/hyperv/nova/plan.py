@@ -45,8 +45,6 @@ class DriverSettings:
     shutdown_timeout_s: float = 60.0  # a soft power off longer than this becomes a hard one
     chunk_bytes: int = 8 * 1024 * 1024  # image transfer chunk
     progress_every_bytes: int = 256 * 1024 * 1024  # a progress line per this much copied
-    cache_min_age_s: float = 24 * 3600.0  # unused cached bases younger than this stay
-    remove_unused_bases: bool = True
 
     def __post_init__(self) -> None:
         if not self.vswitch:
