@@ -50,6 +50,14 @@ class DiskImage:
         """Write sector-aligned ``data`` that lies inside one block."""
         raise VhdError("this disk cannot be written", subject=str(self.path))
 
+    def write_unit(self) -> int:
+        """Writes are widened to whole units (completed from the chain). A differencing disk
+        records data in whole 4 KiB units, as Hyper-V does: its sector bitmaps then hold only
+        whole bytes, which some readers (libvhdi, dissect) need."""
+        if self.kind == "differencing":
+            return max(self.logical_sector_size, 4096)
+        return self.logical_sector_size
+
     def _piece_size(self) -> int:
         return self.block_size or _READ_CHUNK
 
@@ -147,9 +155,9 @@ class DiskImage:
         self._check_range(offset, len(data))
         if not data:
             return
-        sector = self.logical_sector_size
-        start = offset - offset % sector
-        end = -(-(offset + len(data)) // sector) * sector
+        unit = self.write_unit()
+        start = offset - offset % unit
+        end = min(-(-(offset + len(data)) // unit) * unit, self.virtual_size)
         if start != offset or end != offset + len(data):
             head = self.read(start, offset - start) if start != offset else b""
             tail_len = end - offset - len(data)

@@ -111,3 +111,18 @@ def test_shrink_is_refused_when_the_tail_holds_data(tmp_path):
     resize(path, 4 * MiB)
     with open_disk(path) as disk:
         assert disk.virtual_size == 4 * MiB
+
+
+def test_a_bitmap_with_single_sector_bits_is_read_sector_by_sector(tmp_path):
+    base, child = tmp_path / "base.vhd", tmp_path / "child.vhd"
+    with VhdImage.create(base, 2 * MiB) as disk:
+        disk.write(0, b"\xaa" * 8192)
+    create_differencing(base, child)
+    with open_disk(child, writable=True) as disk:
+        disk.write(0, b"\x55" * 4096)
+        assert isinstance(disk, VhdImage)
+        block_at = disk._bat[0] * 512
+    corrupt(child, block_at, bytes([0b00010000]))  # MSB first: only sector 3 is the child's
+    with open_disk(child) as disk:
+        data = disk.read(0, 8192)
+    assert data == b"\xaa" * 1536 + b"\x55" * 512 + b"\xaa" * 6144

@@ -238,3 +238,18 @@ def test_fixed_disk_grows_fully_allocated(tmp_path):
     with VhdxImage.open(path) as disk:
         assert disk.allocated_blocks() == 8
         assert disk.kind == "fixed"
+
+
+def test_child_writes_record_whole_4k_units_in_the_sector_bitmap(tmp_path):
+    base, child = tmp_path / "base.vhdx", tmp_path / "child.vhdx"
+    with make(base) as disk:
+        disk.write(0, b"\xaa" * 8192)
+    create_differencing(base, child)
+    with open_disk(child, writable=True) as disk:
+        disk.write(512 * 9, b"\x55" * 512)  # one sector inside the second 4 KiB unit
+        assert isinstance(disk, VhdxImage)
+        at, length = disk._bitmap_at(0)
+        bitmap = disk.pread(at, length, "bitmap")
+    assert bitmap[:3] == b"\x00\xff\x00"  # sectors 8-15, a whole byte
+    with open_disk(child) as disk:
+        assert disk.read(0, 8192) == b"\xaa" * 4608 + b"\x55" * 512 + b"\xaa" * 3072
