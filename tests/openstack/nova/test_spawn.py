@@ -110,3 +110,16 @@ class SpawnTest(base.HyperVTestCase):
         self.assertEqual(server["id"], meta["uuid"])
         self.assertEqual({"role": "web"}, meta["meta"])
         self.assertEqual(b"#ps1\nWrite-Host hello\n", files["openstack/latest/user_data"])
+
+    def test_a_cached_base_cut_short_by_a_crash_is_copied_again(self):
+        partial = self.image_data(base.VHDX_IMAGE)[: 1024 * 1024]
+        self.hyperv.make_dir("C:\\Hyper-V\\_base")
+        self.hyperv.write_file(f"C:\\Hyper-V\\_base\\{base.VHDX_IMAGE}.vhdx", [partial])
+
+        self.boot()
+
+        cached = self.hyperv.read_file(
+            f"C:\\Hyper-V\\_base\\{base.VHDX_IMAGE}.vhdx", max_bytes=2**31
+        )
+        self.assertEqual(self.image_data(base.VHDX_IMAGE), cached)
+        self.assertEqual([base.VHDX_IMAGE], self.downloads)

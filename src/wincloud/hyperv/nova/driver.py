@@ -425,10 +425,11 @@ def _nova_errors(instance: Any, image_id: str | None = None) -> Iterator[None]:
 
 def _image_facts(image_meta: Any) -> ImageFacts:
     props = image_meta.properties
+    has = image_meta.obj_attr_is_set
     return ImageFacts(
         image_id=str(image_meta.id),
-        disk_format=str(image_meta.disk_format),
-        size_bytes=int(image_meta.size or 0) if "size" in image_meta else 0,
+        disk_format=str(image_meta.disk_format) if has("disk_format") else "",
+        size_bytes=int(image_meta.size or 0) if has("size") else 0,
         machine_type=props.get("hw_machine_type"),
         secure_boot=props.get("os_secure_boot"),
     )

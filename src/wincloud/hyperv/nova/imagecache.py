@@ -15,7 +15,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
-from wincloud.errors import HostObjectNotFound, ImageError, PathInUse
+from wincloud.errors import HostOperationFailed, ImageError, PathInUse
 from wincloud.hyperv.host import HyperVHost
 from wincloud.hyperv.nova.plan import (
     BASE_DIR_NAME,
@@ -96,13 +96,18 @@ class ImageCache:
         return removed
 
     def _is_complete(self, path: str, size_bytes: int) -> bool:
+        """The file is there with Glance's size (or, size unknown, reads as a virtual disk)."""
         if not self._host.file_exists(path):
             return False
+        folder, _, name = path.rpartition("\\")
+        sizes = {e.name.casefold(): e.size_bytes for e in self._host.list_dir(folder)}
+        if size_bytes:
+            return sizes.get(name.casefold()) == size_bytes
         try:
-            info = self._host.get_vhd(path)
-        except HostObjectNotFound:
+            self._host.get_vhd(path)
+        except HostOperationFailed:
             return False
-        return not size_bytes or info.file_size_bytes == size_bytes
+        return True
 
     def _progress(self, image: ImageFacts, chunks: Iterable[bytes]) -> Iterator[bytes]:
         started = self._clock()
