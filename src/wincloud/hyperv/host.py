@@ -215,7 +215,9 @@ class CheckpointInfo:
     vm_name: str
     created_at: dt.datetime  # UTC
     parent_name: str | None = None
-    disk_paths: tuple[str, ...] = field(default=())  # the .avhdx files this checkpoint created
+    # the disk files the checkpoint froze (Get-VMSnapshot HardDrives.Path): the parents of the
+    # .avhdx children the VM now writes to; read-only until the checkpoint is removed
+    disk_paths: tuple[str, ...] = field(default=())
 
 
 @runtime_checkable

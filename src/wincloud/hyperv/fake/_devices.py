@@ -262,7 +262,7 @@ class FakeDevices(FakeStorage):
     # ---- checkpoints ------------------------------------------------------------------------
     def _ckpt_info(self, v: FakeVm, c: FakeCheckpoint) -> CheckpointInfo:
         return CheckpointInfo(
-            c.name, v.name, c.created_at, c.parent_name, tuple(new for _, _, new in c.redirects)
+            c.name, v.name, c.created_at, c.parent_name, tuple(old for _, old, _ in c.redirects)
         )
 
     def create_checkpoint(self, vm: str, name: str) -> CheckpointInfo:
