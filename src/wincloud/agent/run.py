@@ -15,6 +15,7 @@ run resumes after it. At most ``max_reboots`` reboots are asked for per instance
 from __future__ import annotations
 
 import logging
+import os
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from typing import TYPE_CHECKING
 from wincloud import __version__
 from wincloud.agent import http as agent_http
 from wincloud.agent.discovery import discover
+from wincloud.agent.instance_data import write_instance_data
 from wincloud.agent.plugins import REGISTRY as PLUGINS
 from wincloud.agent.plugins import (
     Frequency,
@@ -36,7 +38,14 @@ from wincloud.agent.plugins import (
 )
 from wincloud.agent.sources import REGISTRY as SOURCES
 from wincloud.agent.sources import SourceDeps, create_source
-from wincloud.agent.state import AgentState, PluginRecord, load_state, save_state
+from wincloud.agent.state import (
+    AgentState,
+    PluginRecord,
+    PluginRun,
+    RunRecord,
+    load_state,
+    save_state,
+)
 from wincloud.errors import MetadataNotFound, PlatformError, WincloudError
 
 if TYPE_CHECKING:
@@ -63,6 +72,14 @@ class ExitStatus(IntEnum):
 
 
 EARLY_STAGES = (Stage.PRE_NETWORKING, Stage.PRE_METADATA_DISCOVERY)
+RUN_STATUS = {
+    ExitStatus.OK: "done",
+    ExitStatus.PLUGIN_FAILED: "error",
+    ExitStatus.CONFIG_ERROR: "error",
+    ExitStatus.NO_METADATA: "no-metadata",
+    ExitStatus.REBOOT: "reboot",
+}
+"""The run's exit status as ``wincloud agent status`` words it."""
 
 
 @dataclass
@@ -92,6 +109,8 @@ class Agent:
     register_secret: Callable[[str], None] = lambda value: None
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    only: str | None = None
+    """Run this one plugin (``run --plugin``), even when it is done for this instance."""
     _client: httpx.Client | None = field(default=None, init=False, repr=False)
 
     def _http(self) -> httpx.Client:
@@ -103,7 +122,8 @@ class Agent:
 
     def run(self) -> RunReport:
         started = time.monotonic()
-        plugins = [create_plugin(name, registry=self.plugins) for name in self.config.plugins]
+        names = [self.only] if self.only else self.config.plugins
+        plugins = [create_plugin(name, registry=self.plugins) for name in names]
         state = load_state(self.platform.state)
         report = RunReport()
         log.info(
@@ -112,12 +132,18 @@ class Agent:
             self.platform.name,
             self.platform.state.where,
         )
+        state.last_run = RunRecord(started=self._stamp(), pid=os.getpid())
+        save_state(self.platform.state, state)
         try:
             self._run(plugins, state, report)
+        except BaseException:
+            self._finish(state, report, crashed=True)
+            raise
         finally:
             if self._client is not None:
                 self._client.close()
                 self._client = None
+        self._finish(state, report, crashed=False)
         log.info(
             "agent finished status=%s duration_ms=%d failed=%s",
             report.status.name.lower(),
@@ -125,6 +151,24 @@ class Agent:
             ",".join(report.failed) or "none",
         )
         return report
+
+    def _stamp(self) -> str:
+        return self.now().isoformat(timespec="seconds")
+
+    def _finish(self, state: AgentState, report: RunReport, *, crashed: bool) -> None:
+        record = state.last_run
+        if record is None:  # pragma: no cover - set at the start of every run
+            return
+        record.status = "error" if crashed else RUN_STATUS[report.status]
+        record.exit_status = 70 if crashed else int(report.status)
+        record.finished = self._stamp()
+        record.source, record.instance_id = report.source, report.instance_id
+        try:
+            save_state(self.platform.state, state)
+        except PlatformError as exc:
+            if not crashed:
+                raise
+            log.error("state not saved after a crash error=%s", exc)
 
     def _context(
         self,
@@ -170,6 +214,7 @@ class Agent:
         if metadata.admin_pass is not None:
             self.register_secret(metadata.admin_pass.reveal())
         report.source, report.instance_id = found.source.name, metadata.instance_id
+        write_instance_data(self.platform, metadata)
         previous = state.instance_id
         if state.switch_instance(metadata.instance_id):
             report.is_new_instance = True
@@ -199,9 +244,10 @@ class Agent:
         """Run the stage's plugins; True when the run must stop for a reboot."""
         for plugin in (p for p in plugins if p.stage is stage):
             name = plugin.name
-            if self._is_done(plugin, state):
+            if self.only is None and self._is_done(plugin, state):
                 log.info("plugin already done name=%s", name)
                 report.outcomes[name] = "already-done"
+                self._note(state, name, stage, "already-done")
                 continue
             per_instance = plugin.frequency is Frequency.PER_INSTANCE
             ctx.memo = state.memos.setdefault(name, {}) if per_instance else {}
@@ -211,6 +257,7 @@ class Agent:
                 outcome = plugin.run(ctx)
             except Exception as exc:  # the stage runner: record it, the others still run
                 self._failed(name, exc, report)
+                self._note(state, name, stage, "failed", _error_text(exc))
                 save_state(self.platform.state, state)
                 continue
             log.info(
@@ -221,11 +268,17 @@ class Agent:
                 int((time.monotonic() - start) * 1000),
             )
             report.outcomes[name] = str(outcome)
+            self._note(state, name, stage, str(outcome))
             self._record(plugin, outcome, state)
             save_state(self.platform.state, state)
             if outcome.needs_reboot and self._reboot(name, state, report):
                 return True
         return False
+
+    @staticmethod
+    def _note(state: AgentState, name: str, stage: Stage, outcome: str, error: str = "") -> None:
+        if state.last_run is not None:
+            state.last_run.plugins[name] = PluginRun(str(stage), outcome, error)
 
     def _failed(self, name: str, exc: Exception, report: RunReport) -> None:
         report.failed.append(name)
@@ -268,3 +321,10 @@ class Agent:
         else:
             log.warning("reboot required, left to the caller plugin=%s", name)
         return True
+
+
+def _error_text(exc: Exception) -> str:
+    """One line for the run record: ``code: message`` (errors never carry secrets)."""
+    if isinstance(exc, WincloudError):
+        return " ".join(f"{exc.code}: {exc}".split())[:300]
+    return f"bug: {exc.__class__.__name__}"

@@ -25,6 +25,79 @@ class PluginRecord:
     at: str
 
 
+RUN_STATUSES: Final = ("running", "done", "error", "reboot", "no-metadata")
+
+
+@dataclass
+class PluginRun:
+    stage: str
+    outcome: str
+    """An Outcome value, ``already-done`` or ``failed``."""
+    error: str = ""
+    """``code: message`` of a failure (never a secret: errors carry none)."""
+
+
+@dataclass
+class RunRecord:
+    """The last run, for ``wincloud agent status``: written when a run starts (``running``),
+    after every plugin, and when it ends."""
+
+    status: str = "running"
+    started: str = ""
+    finished: str = ""
+    pid: int = 0
+    exit_status: int | None = None
+    source: str | None = None
+    instance_id: str | None = None
+    plugins: dict[str, PluginRun] = field(default_factory=dict)
+
+    def to_doc(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "started": self.started,
+            "finished": self.finished,
+            "pid": self.pid,
+            "exit_status": self.exit_status,
+            "source": self.source,
+            "instance_id": self.instance_id,
+            "plugins": {
+                name: {"stage": r.stage, "outcome": r.outcome, "error": r.error}
+                for name, r in self.plugins.items()
+            },
+        }
+
+    @classmethod
+    def from_doc(cls, doc: Any) -> RunRecord | None:
+        """None when ``doc`` is not a run record (an older or damaged state)."""
+        if not isinstance(doc, dict) or doc.get("status") not in RUN_STATUSES:
+            return None
+        plugins = doc.get("plugins")
+        exit_status = doc.get("exit_status")
+        pid = doc.get("pid", 0)
+        if not isinstance(plugins, dict) or not all(isinstance(p, dict) for p in plugins.values()):
+            return None
+        if not isinstance(pid, int) or not (exit_status is None or isinstance(exit_status, int)):
+            return None
+        text = {k: doc.get(k) for k in ("started", "finished", "source", "instance_id")}
+        if not all(v is None or isinstance(v, str) for v in text.values()):
+            return None
+        return cls(
+            status=doc["status"],
+            started=text["started"] or "",
+            finished=text["finished"] or "",
+            pid=pid,
+            exit_status=exit_status,
+            source=text["source"],
+            instance_id=text["instance_id"],
+            plugins={
+                str(name): PluginRun(
+                    str(p.get("stage", "")), str(p.get("outcome", "")), str(p.get("error", ""))
+                )
+                for name, p in plugins.items()
+            },
+        )
+
+
 @dataclass
 class AgentState:
     instance_id: str | None = None
@@ -36,6 +109,8 @@ class AgentState:
     """Per-plugin notes for ``instance_id``."""
     reboots: int = 0
     """Reboots the agent asked for, for ``instance_id``."""
+    last_run: RunRecord | None = None
+    """What the last (or the current) run did, whatever the instance."""
 
     def switch_instance(self, instance_id: str) -> bool:
         """Forget per-instance progress when the id changed (a cloned image); True then."""
@@ -58,6 +133,8 @@ class AgentState:
             "memos": {name: dict(memo) for name, memo in sorted(self.memos.items()) if memo},
             "reboots": self.reboots,
         }
+        if self.last_run is not None:
+            doc["last_run"] = self.last_run.to_doc()
         return (json.dumps(doc, indent=2) + "\n").encode()
 
 
@@ -91,6 +168,7 @@ def parse_state(raw: bytes) -> AgentState:
         once={str(k): str(v) for k, v in once.items()},
         memos={str(n): {str(k): str(v) for k, v in m.items()} for n, m in memos.items()},
         reboots=reboots,
+        last_run=RunRecord.from_doc(doc.get("last_run")),
     )
 
 
@@ -100,7 +178,7 @@ def load_state(store: State) -> AgentState:
         return AgentState()
     try:
         return parse_state(raw)
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         log.warning("state unreadable, starting afresh where=%s reason=%s", store.where, exc)
         return AgentState()
 
