@@ -21,16 +21,21 @@ class ChunkReader(io.RawIOBase):
         return True
 
     def readinto(self, buffer: memoryview) -> int:  # type: ignore[override]
-        while not self._pending:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                return 0
-            self._pending = bytes(chunk)
-        n = min(len(buffer), len(self._pending))
-        buffer[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        self.bytes_read += n
-        return n
+        """Fill ``buffer`` as far as the chunks go (short only at the end of the data)."""
+        filled = 0
+        while filled < len(buffer):
+            if not self._pending:
+                chunk = next(self._chunks, None)
+                if chunk is None:
+                    break
+                self._pending = bytes(chunk)
+                continue
+            n = min(len(buffer) - filled, len(self._pending))
+            buffer[filled : filled + n] = self._pending[:n]
+            self._pending = self._pending[n:]
+            filled += n
+        self.bytes_read += filled
+        return filled
 
 
 def file_chunks(path: Path, chunk_bytes: int) -> Iterator[bytes]:
