@@ -55,6 +55,9 @@ Answer = tuple[int, str | None, bytes]  # status, instance uuid (for the log), r
 Result = Answer | Coroutine[Any, Any, Answer]
 
 
+_NO_ADDRESS: Final = Refusal(404, "no instance has the source address")
+
+
 class Request:
     """One parsed request, as the listener hands it over."""
 
@@ -116,6 +119,7 @@ class MetadataApp:
         self._outage_since = 0.0
         self._retry_at = 0.0
         self.warn = RateLimitedLog(log)
+        self._tokens_required = settings.token_mode is TokenMode.REQUIRED
 
     # -- life cycle ----------------------------------------------------------------------
 
@@ -237,21 +241,36 @@ class MetadataApp:
                 return 503, None, self._unavailable(req)
             if changed and not self._catch_up():
                 return 503, None, self._unavailable(req)
-        found = identify(self.index, self.settings, req.peer, req.headers)
-        if type(found) is Refusal:
-            return found.status, None, self._refuse(found, req)
-        entry, via = found  # type: ignore[misc]
+        headers = req.headers
+        entry: IndexEntry | None
+        if headers:
+            found = identify(self.index, self.settings, req.peer, headers)
+            if type(found) is Refusal:
+                return found.status, None, self._refuse(found, req)
+            entry, via = found  # type: ignore[misc]
+        else:  # the common case: identified by the source address alone
+            uuid_ = self.index.by_address.get(req.peer.key)
+            entry = self.index.entries.get(uuid_) if uuid_ is not None else None
+            if entry is None:
+                return 404, None, self._refuse(_NO_ADDRESS, req)
+            via = "address"
         path = normalize_path(req.path)
         uuid = entry.uuid
-        if path.startswith("openstack/"):
-            special = self._openstack_special(req, entry, path)
-            if special is not None:
+        openstack = path.startswith("openstack")
+        if openstack:
+            if (path.endswith("/password") or "/wincloud/" in path) and (
+                special := self._openstack_special(req, entry, path)
+            ) is not None:
                 return special
         elif path == TOKEN_PATH:
             return self._token(req, entry, via)
         if req.method not in _READ:
             return 405, uuid, _text(405, "method not allowed", Allow="GET, HEAD")
-        if not path.startswith("openstack") and not self._token_ok(req.headers, uuid):
+        if (
+            not openstack
+            and (headers or self._tokens_required)
+            and not self._token_ok(headers, uuid)
+        ):
             return 401, uuid, _text(401, "a valid X-aws-ec2-metadata-token is required")
         rendered = self.cache.find(entry)
         if rendered is None:

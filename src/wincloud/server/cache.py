@@ -21,7 +21,16 @@ _PER_TREE: Final = 2048
 
 
 class Rendered:
-    __slots__ = ("files", "incarnation", "instance", "responses", "revision", "size", "uuid")
+    __slots__ = (
+        "files",
+        "heads",
+        "incarnation",
+        "instance",
+        "responses",
+        "revision",
+        "size",
+        "uuid",
+    )
 
     def __init__(self, instance: Instance, entry: IndexEntry, files: dict[str, bytes]) -> None:
         self.instance = instance
@@ -30,7 +39,8 @@ class Rendered:
         self.incarnation = entry.incarnation
         distinct: dict[bytes, bytes] = {}
         self.files = {path: distinct.setdefault(body, body) for path, body in files.items()}
-        self.responses: dict[tuple[str, bool], bytes] = {}
+        self.responses: dict[str, bytes] = {}  # path -> full 200 response
+        self.heads: dict[str, bytes] = {}  # path -> the same, headers only (HEAD)
         self.size = _PER_TREE + sum(map(len, distinct)) + _PER_PATH * len(self.files)
 
     def is_current(self, entry: IndexEntry) -> bool:
@@ -65,15 +75,15 @@ class TreeCache:
     def response(self, rendered: Rendered, path: str, head: bool) -> bytes | None:
         """The full 200 response for ``path`` of this tree, or None when there is no such
         path. HEAD answers carry the headers only."""
-        key = (path, head)
-        found = rendered.responses.get(key)
+        table = rendered.heads if head else rendered.responses
+        found = table.get(path)
         if found is not None:
             return found
         body = rendered.files.get(path)
         if body is None:
             return None
         found = ok_response(body, _content_type(path), head=head)
-        rendered.responses[key] = found
+        table[path] = found
         grown = len(found) + _PER_PATH
         rendered.size += grown
         if self._items.get(rendered.uuid) is rendered:

@@ -33,7 +33,6 @@ from wincloud.server.responses import response, with_close
 log = logging.getLogger("wincloud.server.http")
 
 MAX_HEAD: Final = 16 * 1024
-MAX_HEADERS: Final = 64
 MAX_URL: Final = 4096
 MAX_PIPELINE: Final = 16
 # Headers the service reads; everything else is parsed and dropped.
@@ -50,6 +49,9 @@ READ_HEADERS: Final = frozenset(
 )
 # A second copy of one of these makes the request ambiguous: refuse it.
 SINGLE_HEADERS: Final = READ_HEADERS - {b"x-forwarded-for"}
+
+
+_METHODS: Final = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE")}
 
 
 class Reject(Exception):
@@ -75,6 +77,8 @@ class Listener:
         self.loop = asyncio.get_running_loop()
         self.now = self.loop.time()
         self.max_body = max(app.settings.max_password_size, 4096)
+        self.header_timeout = app.settings.header_timeout
+        self.idle_timeout = app.settings.idle_timeout
 
     def factory(self) -> Connection:
         return Connection(self)
@@ -154,7 +158,6 @@ class Connection(asyncio.Protocol):
         "busy",
         "deadline",
         "head_bytes",
-        "header_count",
         "headers",
         "in_head",
         "listener",
@@ -176,7 +179,6 @@ class Connection(asyncio.Protocol):
         self.paused = False
         self.in_head = False
         self.head_bytes = 0
-        self.header_count = 0
         self.headers: dict[str, str] = {}
         self.url = b""
         self.body: bytearray | None = None
@@ -212,11 +214,14 @@ class Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         if self.transport is None:
             return
-        if self.in_head:
-            self.head_bytes += len(data)
-            if self.head_bytes > MAX_HEAD:
-                self._reject(431, "request headers too large")
-                return
+        if not self.in_head:  # the first bytes of a request: its clock starts
+            self.in_head = True
+            self.head_bytes = 0
+            self.deadline = self.listener.now + self.listener.header_timeout
+        self.head_bytes += len(data)
+        if self.head_bytes > MAX_HEAD:
+            self._reject(431, "request headers too large")
+            return
         try:
             self.parser.feed_data(data)
         except Reject as err:
@@ -235,29 +240,21 @@ class Connection(asyncio.Protocol):
         except httptools.HttpParserError:
             self._reject(400, "malformed request")
             return
-        if self.queue and not self.busy:
-            self._drain()
 
     # -- parser callbacks -------------------------------------------------------------------
 
-    def on_message_begin(self) -> None:
-        self.in_head = True
-        self.head_bytes = 0
-        self.header_count = 0
-        self.headers = {}
-        self.url = b""
-        self.body = None
-        self.deadline = self.listener.now + self.listener.settings.header_timeout
+    # No on_message_begin / on_headers_complete: every callback costs, so a request's state
+    # is reset when it completes, and its clock starts in data_received.
 
     def on_url(self, url: bytes) -> None:
-        self.url += url
+        self.url = self.url + url if self.url else url
         if len(self.url) > MAX_URL:
             raise Reject(414, "request target too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self.header_count += 1
-        if self.header_count > MAX_HEADERS:
-            raise Reject(431, "too many request headers")
+        first = name[0] | 0x20  # every header the service reads starts with x or c
+        if first != 0x78 and first != 0x63:  # noqa: PLR1714 - cheapest test on the hot path
+            return
         key = name.lower()
         if key == b"content-length":
             if not value.strip().isdigit() or int(value) > self.listener.max_body:
@@ -270,9 +267,6 @@ class Connection(asyncio.Protocol):
                 self.headers[text] += "," + value.decode("latin-1").strip()
             else:
                 self.headers[text] = value.decode("latin-1").strip()
-
-    def on_headers_complete(self) -> None:
-        self.in_head = False
 
     def on_body(self, body: bytes) -> None:
         if self.body is None:
@@ -291,38 +285,50 @@ class Connection(asyncio.Protocol):
         url = self.url
         question = url.find(b"?")
         path = (url[:question] if question >= 0 else url).decode("latin-1")
-        method = self.parser.get_method().decode("ascii", "replace")
-        body = bytes(self.body) if self.body is not None else b""
+        raw_method = self.parser.get_method()
+        method = _METHODS.get(raw_method) or raw_method.decode("ascii", "replace")
+        body = b""
+        if self.body is not None:
+            body = bytes(self.body)
+            self.body = None
         request = Request(method, path, self.headers, self.peer, body)
-        if len(self.queue) >= MAX_PIPELINE:
-            raise Reject(503, "too many pipelined requests")
-        self.queue.append((request, bool(self.parser.should_keep_alive())))
-        if not self.busy and len(self.queue) == 1 and self.transport is not None:
-            self._drain()
+        self.url = b""
+        self.headers = {}
+        self.in_head = False
+        keep_alive = self.parser.should_keep_alive()
+        if self.busy or self.queue:
+            if len(self.queue) >= MAX_PIPELINE:
+                raise Reject(503, "too many pipelined requests")
+            self.queue.append((request, keep_alive))
+        elif self.transport is not None:
+            self._answer(request, keep_alive)
 
     # -- answering ---------------------------------------------------------------------------
 
+    def _answer(self, request: Request, keep_alive: bool) -> None:
+        """Answer now, or (when the store is needed) park the request at the head of the
+        queue and stop reading until its answer is written."""
+        try:
+            result = self.listener.app.answer(request)
+        except Exception:  # a bug must cost one answer, not the server
+            log.exception("answer failed path=%s", escape(request.path))
+            result = (500, None, response(500, "internal error"))
+        if type(result) is tuple:
+            self._send(request, result, keep_alive)
+            return
+        self.busy = True
+        self.queue.appendleft((request, keep_alive))
+        if self.transport is not None:
+            self.transport.pause_reading()
+        coro: Coroutine[Any, Any, Answer] = result  # type: ignore[assignment]
+        task = self.listener.loop.create_task(coro)
+        task.add_done_callback(self._answered)
+
     def _drain(self) -> None:
-        """Answer queued requests in order; stop at the first that needs the store."""
-        app = self.listener.app
+        """Answer queued (pipelined) requests in order; stop at one that needs the store."""
         while self.queue and self.transport is not None and not self.busy:
-            request, keep_alive = self.queue[0]
-            try:
-                result = app.answer(request)
-            except Exception as exc:
-                log.exception("answer failed path=%s", escape(request.path))
-                result = (500, None, response(500, "internal error"))
-                del exc
-            if type(result) is tuple:
-                self.queue.popleft()
-                self._send(request, result, keep_alive)
-            else:
-                self.busy = True
-                self.transport.pause_reading()
-                coro: Coroutine[Any, Any, Answer] = result  # type: ignore[assignment]
-                task = self.listener.loop.create_task(coro)
-                task.add_done_callback(self._answered)
-                return
+            request, keep_alive = self.queue.popleft()
+            self._answer(request, keep_alive)
 
     def _answered(self, task: asyncio.Task[Answer]) -> None:
         self.busy = False
@@ -360,7 +366,7 @@ class Connection(asyncio.Protocol):
             return
         if keep_alive:
             transport.write(raw)
-            self.deadline = listener.now + listener.settings.idle_timeout
+            self.deadline = listener.now + listener.idle_timeout
         else:
             transport.write(with_close(raw))
             transport.close()

@@ -52,11 +52,8 @@ def _layout() -> dict[str, int]:
 
 
 SLOTS: Final = _layout()
-_REQUEST_SLOT: Final = {
-    (api == "openstack", status): SLOTS[f"req:{api}:{status}"]
-    for api in APIS
-    for status in STATUSES
-}
+_OPENSTACK_SLOT: Final = {status: SLOTS[f"req:openstack:{status}"] for status in STATUSES}
+_EC2_SLOT: Final = {status: SLOTS[f"req:ec2:{status}"] for status in STATUSES}
 
 
 class Metrics:
@@ -70,7 +67,7 @@ class Metrics:
         self.registry.register(ProcessCollector(registry=None))
 
     def request(self, openstack: bool, status: int) -> None:
-        slot = _REQUEST_SLOT.get((openstack, status))
+        slot = (_OPENSTACK_SLOT if openstack else _EC2_SLOT).get(status)
         if slot is None:
             slot = SLOTS["req:openstack:0" if openstack else "req:ec2:0"]
         self.values[slot] += 1
