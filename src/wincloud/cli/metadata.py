@@ -39,13 +39,33 @@ def _announce(addresses: list[tuple[str, int]], admin: bool) -> None:
     help="TOML file with a [metadata] table (docs/metadata-service.md).",
 )
 @click.option("--token-mode", type=click.Choice(["optional", "required"]), default=None)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=None,
+    help="Worker processes sharing the port (SO_REUSEPORT); default 1.",
+)
+@click.option(
+    "--access-log",
+    default=None,
+    metavar="stderr|off|FILE",
+    help="Where the per-request log goes (default stderr).",
+)
+@click.option(
+    "--create",
+    is_flag=True,
+    help="Create the SQLite database when it does not exist (otherwise that is an error).",
+)
 @click.option("--log-level", default="info", type=click.Choice(["debug", "info", "warning"]))
 def serve(
-    db: str,
+    db: str | None,
     listen: str | None,
     admin_listen: str | None,
     config_path: Path | None,
     token_mode: str | None,
+    workers: int | None,
+    access_log: str | None,
+    create: bool,
     log_level: str,
 ) -> None:
     """Serve instance metadata until interrupted."""
@@ -54,11 +74,16 @@ def serve(
 
     logging.getLogger("wincloud").setLevel(log_level.upper())
     settings = load_settings(
-        config_path, listen=listen, admin_listen=admin_listen, token_mode=token_mode
+        config_path,
+        listen=listen,
+        admin_listen=admin_listen,
+        token_mode=token_mode,
+        workers=workers,
+        access_log=access_log,
     )
-    repo = open_repo_from(db)
+    repo = open_repo_from(db, create=create)
     try:
-        service = Service(repo, settings)
+        service = Service(repo, settings, repo_factory=lambda: open_repo_from(db))
         service.run(lambda addrs: _announce(addrs, settings.admin_listen is not None))
     finally:
         repo.close()
@@ -129,7 +154,7 @@ def demo(listen: str, data_dir: Path | None) -> None:
     folder = data_dir or Path(platformdirs.user_data_dir("wincloud")) / "demo"
     folder.mkdir(parents=True, exist_ok=True)
     db = f"sqlite:///{folder / 'demo.db'}"
-    repo = open_repo_from(db)
+    repo = open_repo_from(db, create=True)
     key_path = folder / "demo-key"
     if not repo.list():
         repo.add(parse_instance(_demo_instance(key_path), source="demo instance"))
