@@ -34,7 +34,7 @@ OPTS = [
         help="How the driver reaches the Hyper-V host.",
     ),
     cfg.StrOpt("host", help="The Hyper-V host's DNS name or address (WinRM endpoint)."),
-    cfg.PortOpt("port", default=5986, help="WinRM port (5986: HTTPS, 5985: HTTP)."),
+    cfg.PortOpt("port", help="WinRM port (default 5986 with use_ssl, else 5985)."),
     cfg.BoolOpt("use_ssl", default=True, help="WinRM over HTTPS. Keep it on outside a lab."),
     cfg.StrOpt(
         "ca_file",
@@ -51,6 +51,8 @@ OPTS = [
     ),
     cfg.StrOpt("username", help="Account on the host (member of Hyper-V Administrators)."),
     cfg.StrOpt("password", secret=True, help="Its password."),
+    cfg.StrOpt("client_certificate", help="PEM file of the client certificate (auth=certificate)."),
+    cfg.StrOpt("client_key", help="PEM file of its private key (auth=certificate)."),
     cfg.StrOpt("vswitch_name", help="The Hyper-V virtual switch instances' NICs connect to."),
     cfg.StrOpt(
         "instances_path",
@@ -106,9 +108,26 @@ def connect(conf: Any) -> HyperVHost:
 
 def _psrp_host(group: Any) -> HyperVHost:
     from wincloud.errors import ConfigError
+    from wincloud.hyperv.psrp import HostSettings, PsrpHost
+    from wincloud.secret import Secret
 
-    raise ConfigError(
-        "the psrp transport is not wired into the Nova driver yet",
-        subject="[hyperv] transport",
-        hint="use transport = fake for tests",
+    if not group.host:
+        raise ConfigError(
+            "no Hyper-V host configured",
+            subject="[hyperv] host",
+            hint="set it to the host's DNS name (the name on its WinRM certificate)",
+        )
+    settings = HostSettings(
+        host=group.host,
+        user=group.username,
+        password=Secret(group.password) if group.password else None,
+        transport="https" if group.use_ssl else "http",
+        port=group.port,
+        auth=group.auth,
+        cert_validation=group.ca_file or group.verify_certificate,
+        certificate_pem=group.client_certificate,
+        certificate_key_pem=group.client_key,
+        connect_timeout_s=group.connect_timeout,
+        call_timeout_s=group.operation_timeout,
     )
+    return PsrpHost(settings, instances_path=group.instances_path)
