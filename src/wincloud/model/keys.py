@@ -18,6 +18,7 @@ _MAC: Final = re.compile(r"[0-9a-f]{2}([:-][0-9a-f]{2}){5}", re.IGNORECASE)
 # C0 and C1 controls, DEL, and the Unicode line and paragraph separators (str.splitlines
 # breaks on all of them): none belongs in a one-line value.
 CONTROL: Final = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_SPACES: Final = re.compile(" +")
 
 RSA_MIN_BITS: Final = 2048
 RSA_MAX_BITS: Final = 16384
@@ -124,7 +125,7 @@ def check_public_key(value: str) -> str:
     """An OpenSSH public key line ``<type> <base64> [comment]``, checked down to the key
     inside; returned without surrounding spaces. ValueError saying what is wrong otherwise."""
     check_line(value)
-    parts = value.strip().split(maxsplit=2)
+    parts = _SPACES.split(value.strip(" "), maxsplit=2)  # OpenSSH splits on spaces (and tabs)
     if len(parts) < 2:
         raise ValueError("not an OpenSSH public key (want '<type> <base64> [comment]')")
     key_type, data = parts[0], parts[1]
@@ -139,7 +140,7 @@ def check_public_key(value: str) -> str:
     except binascii.Error:
         raise ValueError("the key data (second word) is not valid base64") from None
     _check_blob(blob, key_type)
-    return value.strip()
+    return value.strip(" ")
 
 
 def key_type(value: str) -> str:

@@ -123,3 +123,9 @@ def test_record_names_the_bad_key(make_instance):
         make_instance(public_keys={"good": RSA_KEY, "mykey": "ssh-rsa AAAA"})
     assert "public_keys.mykey: the key data is truncated" in caught.value.message
     assert "good" not in caught.value.message
+
+
+def test_only_spaces_separate_the_words():
+    with_nbsp = RSA_KEY.replace(" ", "\u00a0", 1)
+    assert "is not accepted" in rejected(with_nbsp)
+    assert check_public_key(RSA_KEY.replace(" ", "   ", 1)) == RSA_KEY.replace(" ", "   ", 1)
