@@ -41,7 +41,7 @@ def _refuse_constant(name: str) -> Any:
 
 def yaml_loader() -> type[Any]:
     """The YAML loader records are read with: libyaml's CSafeLoader when PyYAML has it
-    (about 15 times faster on large records), the pure-Python SafeLoader otherwise."""
+    (several times faster on large records), the pure-Python SafeLoader otherwise."""
     import yaml
 
     loader: type[Any] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
