@@ -1,6 +1,7 @@
 """The instance record: everything the metadata service and config drives say about a VM.
 
-Validated at the edge: ``parse_instance`` turns any bad field into one ConfigError that names it.
+Validated at the edge: ``parse_instance`` turns a bad record into one ConfigError that lists
+every problem at its path as the user wrote it (``model.checks`` has the record-wide checks).
 """
 
 from __future__ import annotations
