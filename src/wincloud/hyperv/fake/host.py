@@ -314,5 +314,5 @@ class FakeHost(FakeDevices):
         for v in self._vms.values():
             for s in v.slots:
                 if key(s.path) == k:
-                    return s.controller == "scsi" and k.endswith("x")
+                    return s.controller == "scsi"
         return False

@@ -1,10 +1,11 @@
 """The rules the fake Hyper-V host enforces, each with where it comes from.
 
-``source`` is a Microsoft documentation page when the page states the rule (``verified`` means
-"documented", not "observed on a host": nothing here ran on Windows), or ``UNVERIFIED`` when the
-rule is our reading of how Hyper-V behaves or a restriction wincloud adds on purpose. A real host
-(a recorded contract run) is what retires an unverified rule. Errors raised under a rule carry its
-id in ``detail`` so a failing test points here.
+``source`` is the Microsoft documentation page that states the rule (``verified`` means
+"documented on that page", checked by reading it on 2026-12-03 - not "observed on a host":
+nothing here ran on Windows), or ``UNVERIFIED``: our reading of how Hyper-V behaves, or a
+restriction wincloud adds on purpose. ``see`` then names the page to check it against. A real
+host (a recorded contract run) is what retires an unverified rule. Errors raised under a rule
+carry ``rule <id> (<source>)`` in ``detail`` so a failing test points here.
 """
 
 from __future__ import annotations
@@ -14,37 +15,42 @@ from typing import Final
 
 UNVERIFIED: Final = "unverified"
 _PS = "https://learn.microsoft.com/en-us/powershell/module/hyper-v/"
+_PLAN = "https://learn.microsoft.com/en-us/windows-server/virtualization/hyper-v/plan/"
 
 
 @dataclass(frozen=True)
 class Rule:
     id: str
     text: str
-    source: str  # a learn.microsoft.com URL, or UNVERIFIED
+    source: str  # a learn.microsoft.com URL that states the rule, or UNVERIFIED
+    see: str = ""  # for an unverified rule: where to check it
 
     @property
     def verified(self) -> bool:
         return self.source != UNVERIFIED
 
 
+def _u(rule_id: str, text: str, see: str = "") -> Rule:
+    return Rule(rule_id, text, UNVERIFIED, see)
+
+
 _ALL: tuple[Rule, ...] = (
     # ---- VMs ----
-    Rule(
+    _u(
         "vm.name-unique",
         "a VM name is used once per host (Hyper-V allows duplicates; wincloud "
         "addresses VMs by name, so it refuses them)",
-        UNVERIFIED,
     ),
-    Rule("vm.generation", "a VM is generation 1 or 2", _PS + "new-vm"),
-    Rule(
+    _u("vm.generation", "a VM is generation 1 or 2", _PS + "new-vm"),
+    _u(
         "vm.secure-boot-gen2",
         "Secure Boot exists only on generation 2 (UEFI) VMs",
         _PS + "set-vmfirmware",
     ),
-    Rule(
+    _u(
         "vm.remove-off",
-        "a VM is removed only when off (a running or saved VM is refused)",
-        UNVERIFIED,
+        "wincloud removes a VM only when it is off (running, paused or saved VMs are refused)",
+        _PS + "remove-vm",
     ),
     Rule(
         "vm.remove-keeps-disks",
@@ -52,103 +58,87 @@ _ALL: tuple[Rule, ...] = (
         "disks; its checkpoints are merged into the disks",
         _PS + "remove-vm",
     ),
-    Rule(
-        "vm.start-memory",
-        "a VM starts only if its startup memory fits in the host's free memory",
-        UNVERIFIED,
-    ),
-    Rule(
+    _u("vm.start-memory", "a VM starts only if its startup memory fits in the host's free memory"),
+    _u(
         "vm.start-from",
-        "Start-VM starts an off or saved VM (a saved VM is restored); starting "
-        "a running VM changes nothing; a paused VM is resumed with Resume-VM",
-        UNVERIFIED,
+        "Start-VM starts an off or saved VM (a saved VM is restored); starting a "
+        "running VM changes nothing; a paused VM is resumed with Resume-VM",
+        _PS + "start-vm",
     ),
-    Rule(
+    _u(
         "vm.start-disks",
-        "a VM whose attached disk (or a parent in its chain) is missing does not start",
-        UNVERIFIED,
+        "a VM whose attached disk (or a parent in its chain) is missing or "
+        "merged away does not start",
     ),
-    Rule(
+    _u(
         "vm.turnoff",
-        "Stop-VM -TurnOff powers off a running or paused VM like pulling the plug; "
-        "on a saved VM it discards the saved state",
+        "Stop-VM -TurnOff powers a running or paused VM off like pulling the plug; "
+        "a saved VM's state is discarded (Remove-VMSavedState)",
         _PS + "stop-vm",
     ),
-    Rule(
+    _u(
         "vm.shutdown",
-        "Stop-VM without -TurnOff asks the guest OS to shut down through the "
-        "shutdown integration service; a running VM only",
+        "Stop-VM without -TurnOff asks the guest OS to shut down (shutdown "
+        "integration service); a running VM only; a guest that ignores it times out",
         _PS + "stop-vm",
     ),
     Rule(
         "vm.save",
-        "Save-VM saves a running (or paused) VM's state and leaves it saved",
+        "Save-VM saves a VM, like hibernating a computer (wincloud: from running or paused)",
         _PS + "save-vm",
     ),
-    Rule("vm.pause", "Suspend-VM pauses a running VM only", _PS + "suspend-vm"),
-    Rule("vm.resume", "Resume-VM resumes a paused VM only", _PS + "resume-vm"),
     Rule(
+        "vm.pause",
+        "Suspend-VM suspends (pauses) a running VM; Resume-VM returns it to running",
+        _PS + "suspend-vm",
+    ),
+    Rule("vm.resume", "Resume-VM resumes a suspended (paused) VM", _PS + "resume-vm"),
+    _u(
         "vm.reset", "Restart-VM -Force resets a running VM; uptime starts again", _PS + "restart-vm"
     ),
-    # ---- disks on VMs ----
-    Rule(
+    # ---- drives ----
+    _u(
         "disk.gen2-no-ide",
         "generation 2 VMs have no IDE controller (SCSI only, DVD too)",
-        "https://learn.microsoft.com/en-us/windows-server/virtualization/hyper-v/plan/"
-        "should-i-create-a-generation-1-or-2-virtual-machine-in-hyper-v",
+        _PLAN + "should-i-create-a-generation-1-or-2-virtual-machine-in-hyper-v",
     ),
-    Rule(
+    _u(
         "disk.gen1-dvd-ide",
-        "generation 1 VMs boot DVDs from IDE only; wincloud refuses a SCSI DVD on generation 1",
-        UNVERIFIED,
+        "generation 1 VMs take DVD drives on IDE; wincloud refuses a SCSI DVD there",
     ),
-    Rule(
+    _u(
         "disk.ide-slots",
         "IDE: 2 controllers x 2 locations; SCSI: 4 controllers x 64 locations",
-        "https://learn.microsoft.com/en-us/windows-server/virtualization/hyper-v/plan/"
-        "plan-for-hyper-v-scalability-in-windows-server",
+        _PLAN + "plan-for-hyper-v-scalability-in-windows-server",
     ),
-    Rule(
+    _u(
         "disk.ide-offline",
         "IDE drives are added or removed only while the VM is off; SCSI "
         "disks may be hot-added and removed",
-        UNVERIFIED,
     ),
-    Rule("disk.path-exists", "an attached disk or ISO must exist", UNVERIFIED),
-    Rule(
-        "disk.attached-once",
-        "a file is attached to one drive of one VM at a time (wincloud)",
-        UNVERIFIED,
-    ),
-    Rule(
+    _u("disk.path-exists", "an attached disk or ISO must exist"),
+    _u("disk.attached-once", "a file is attached to one drive of one VM at a time (wincloud)"),
+    _u(
         "disk.no-parent-attach",
         "a virtual disk that is the parent of another disk is not "
         "attached writable (its children would become invalid)",
-        UNVERIFIED,
     ),
     # ---- NICs ----
-    Rule(
-        "nic.name-unique",
-        "a NIC name is used once per VM (wincloud; Hyper-V allows duplicates)",
-        UNVERIFIED,
-    ),
-    Rule(
+    _u("nic.name-unique", "a NIC name is used once per VM (wincloud; Hyper-V allows duplicates)"),
+    _u(
         "nic.hot-add-gen2",
         "network adapters are hot-added/removed on running generation 2 VMs only",
-        "https://learn.microsoft.com/en-us/windows-server/virtualization/hyper-v/"
-        "what-s-new-in-hyper-v-on-windows",
     ),
-    Rule(
+    _u(
         "nic.switch-exists",
         "a NIC connects only to an existing virtual switch",
         _PS + "connect-vmnetworkadapter",
     ),
-    Rule("nic.vlan-range", "an access VLAN id is 1..4094", _PS + "set-vmnetworkadapterVlan"),
-    Rule(
+    _u("nic.vlan-range", "an access VLAN id is 1..4094", _PS + "set-vmnetworkadaptervlan"),
+    _u(
         "nic.mac",
         "a static MAC is 12 hex digits, unicast; dynamic MACs come from the host's "
         "pool (00:15:5d prefix by default)",
-        UNVERIFIED,
     ),
     # ---- virtual disks ----
     Rule(
@@ -156,98 +146,85 @@ _ALL: tuple[Rule, ...] = (
         "New-VHD picks the format from the file extension (.vhd or .vhdx)",
         _PS + "new-vhd",
     ),
-    Rule(
+    _u(
         "vhd.max-size",
         "a VHD holds at most 2040 GiB, a VHDX at most 64 TiB",
-        "https://learn.microsoft.com/en-us/windows-server/virtualization/hyper-v/plan/"
-        "plan-for-hyper-v-scalability-in-windows-server",
+        _PLAN + "plan-for-hyper-v-scalability-in-windows-server",
     ),
-    Rule(
-        "vhd.size-multiple",
-        "a virtual size is a positive multiple of 512 bytes (VHDX: of 1 MiB)",
-        UNVERIFIED,
-    ),
-    Rule("vhd.exists", "New-VHD does not overwrite an existing file", UNVERIFIED),
-    Rule(
-        "vhd.diff-parent",
-        "a differencing disk's parent must exist and have the same format",
-        UNVERIFIED,
-    ),
+    _u("vhd.size-multiple", "a virtual size is a positive multiple of 512 bytes (VHDX: of 1 MiB)"),
+    _u("vhd.exists", "New-VHD does not overwrite an existing file"),
+    _u("vhd.diff-parent", "a differencing disk's parent must exist and have the same format"),
     Rule(
         "vhd.grow-only",
-        "Resize-VHD grows a disk; shrinking is refused (wincloud: Hyper-V can "
-        "shrink a VHDX only to its minimum size)",
+        "Resize-VHD expands VHD and VHDX but shrinks only VHDX, never below "
+        "its minimum size (wincloud refuses every shrink)",
         _PS + "resize-vhd",
     ),
     Rule(
         "vhd.resize-offline",
-        "a disk attached to a running VM is resized only if it is a VHDX on SCSI",
+        "a disk on a running VM's IDE chain cannot be resized; on its SCSI chain it can",
         _PS + "resize-vhd",
     ),
     Rule(
         "vhd.merge-offline",
-        "Merge is an offline operation: the chain must not be attached to a running VM",
+        "Merge is an offline operation: the chain must not be attached "
+        "(in use by a running VM) when the merge starts",
         _PS + "merge-vhd",
     ),
     Rule(
         "vhd.merge-ancestor",
-        "Merge-VHD merges into an ancestor of the child (the parent by "
-        "default); the merged children stay on disk but are no longer valid",
+        "Merge-VHD merges a child into an ancestor in its chain; the "
+        "merged children are not deleted but are no longer valid disks",
         _PS + "merge-vhd",
     ),
     Rule(
         "vhd.merge-siblings",
-        "merging into a disk that has other children is refused: those "
-        "children would become invalid",
-        "https://learn.microsoft.com/en-us/windows-server/"
-        "administration/windows-commands/merge-vdisk",
+        "merging into a parent makes the other differencing disks that "
+        "depend on it invalid: wincloud refuses such a merge",
+        "https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/"
+        "merge-vdisk",
     ),
-    Rule(
+    _u(
         "vhd.set-parent",
-        "Set-VHD -ParentPath points a differencing disk at a new parent; the new parent "
-        "must have the old parent's format and virtual size (wincloud: identity not modelled)",
+        "Set-VHD -ParentPath points a differencing disk at a new parent; the new parent must "
+        "have the old parent's format and virtual size (disk identity is not modelled)",
         _PS + "set-vhd",
     ),
-    Rule(
+    _u(
         "vhd.parent-remove",
         "a virtual disk with children is not removed (wincloud: Windows "
         "would delete it and orphan the children)",
-        UNVERIFIED,
     ),
     # ---- files ----
-    Rule(
+    _u(
         "file.in-use",
         "a file attached to a running, paused or saving VM (or a parent in its "
         "chain) is open and cannot be removed or replaced",
-        UNVERIFIED,
     ),
-    Rule("file.parent-dir", "a file is created only in an existing directory", UNVERIFIED),
-    Rule("file.disk-space", "writes fail when the volume is full", UNVERIFIED),
+    _u("file.parent-dir", "a file is created only in an existing directory"),
+    _u("file.disk-space", "writes fail when the volume is full"),
     # ---- console ----
-    Rule(
-        "com.ports", "a VM has COM1 and COM2; a port is set to a named pipe", _PS + "set-vmcomport"
-    ),
-    Rule("com.set-off", "COM ports are changed only while the VM is off", UNVERIFIED),
-    Rule(
+    _u("com.ports", "a VM has COM1 and COM2; a port is set to a named pipe", _PS + "set-vmcomport"),
+    _u("com.set-off", "COM ports are changed only while the VM is off"),
+    _u(
         "com.log",
-        "the console log holds what the guest wrote to COM1 while it ran; it is "
-        "kept across restarts",
-        UNVERIFIED,
+        "the console log holds what the guest wrote to COM1 while it ran and a reader "
+        "drained the pipe; it is kept across restarts",
     ),
     # ---- checkpoints ----
-    Rule(
+    _u(
         "ckpt.avhdx",
         "a checkpoint redirects each hard disk to a new differencing child "
-        "(.avhdx/.avhd) next to it; the parent becomes read-only",
+        "(.avhdx/.avhd) next to it; the parent is read-only from then on",
         "https://learn.microsoft.com/en-us/virtualization/hyper-v-on-windows/user-guide/"
         "checkpoints",
     ),
-    Rule(
+    _u(
         "ckpt.remove-merges",
         "removing a checkpoint merges its differencing disks back",
         _PS + "remove-vmsnapshot",
     ),
-    Rule("ckpt.name-unique", "a checkpoint name is used once per VM (wincloud)", UNVERIFIED),
+    _u("ckpt.name-unique", "a checkpoint name is used once per VM (wincloud)"),
 )
 
 RULES: Final[dict[str, Rule]] = {r.id: r for r in _ALL}

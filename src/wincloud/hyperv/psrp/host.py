@@ -348,6 +348,10 @@ class PsrpHost:
             timeout_s=max(self.settings.call_timeout_s, 3600),
         )
 
+    def set_vhd_parent(self, child: str, parent: str) -> VhdInfo:
+        params = {"Path": child, "ParentPath": parent}
+        return self._vhd(self._one("set_vhd_parent", "Set-VHD", params))
+
     # ---- files ------------------------------------------------------------------------------
     def file_exists(self, path: str) -> bool:
         return self._one("file_exists", "Test-Path", {"Path": path}).flag("Exists")

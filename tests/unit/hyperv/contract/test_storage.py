@@ -241,3 +241,17 @@ def test_copy_is_a_second_file(subject):
     subject.host.write_file(f"{INST}\\a", [b"payload"])
     subject.host.copy_file(f"{INST}\\a", f"{INST}\\b")
     assert subject.host.read_file(f"{INST}\\b", max_bytes=100) == b"payload"
+
+
+def test_set_parent_moves_a_child_to_a_copy_of_its_parent(subject):
+    child = _chain(subject.host)
+    subject.host.copy_file(f"{BASE}\\image.vhdx", f"{INST}\\image-copy.vhdx")
+    info = subject.host.set_vhd_parent(child.path, f"{INST}\\image-copy.vhdx")
+    assert info.parent_path.lower() == f"{INST}\\image-copy.vhdx".lower()
+
+
+def test_set_parent_needs_a_differencing_child(subject):
+    _chain(subject.host)
+    subject.host.new_vhd(f"{BASE}\\plain.vhdx", GIB)
+    with pytest.raises(HostOperationFailed):
+        subject.host.set_vhd_parent(f"{BASE}\\plain.vhdx", f"{BASE}\\image.vhdx")
