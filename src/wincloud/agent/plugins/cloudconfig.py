@@ -31,6 +31,7 @@ from wincloud.agent.userdata.cloudconfig import (
     WriteFile,
     parse_cloudconfig,
     render_runcmd,
+    vendor_userdata,
 )
 from wincloud.agent.userdata.parts import parse_userdata
 from wincloud.agent.userdata.scripts import Script
@@ -163,27 +164,30 @@ class CloudConfigPlugin:
         data = ctx.metadata.user_data
         parsed = parse_userdata(data) if data else None
         parts = parsed.cloud_configs() if parsed else []
-        if not parsed or not parts:
+        docs: list[tuple[str, str, str, CloudConfig]] = []
+        for index, part in enumerate(parts):
+            where = f"user-data {part.name}"
+            assert parsed is not None
+            doc = parse_cloudconfig(part.body, where=where, budget=parsed.budget)
+            docs.append((where, f"cc{index}:", "runcmd", doc))
+        docs = self._vendor_docs(ctx, [doc for *_, doc in docs]) + docs
+        if not docs:
             return Outcome.SKIPPED
-        docs = [
-            parse_cloudconfig(p.body, where=f"user-data {p.name}", budget=parsed.budget)
-            for p in parts
-        ]
-        for part, doc in zip(parts, docs, strict=True):
-            precheck(ctx, doc, f"user-data {part.name}")
+        for where, _, _, doc in docs:
+            precheck(ctx, doc, where)
         reboot = False
-        for index, doc in enumerate(docs):
+        for _, prefix, _, doc in docs:
             for key in doc.unsupported:
                 log.info("cloud-config key not supported key=%s", key)
-            reboot = self._apply(ctx, doc, f"cc{index}:") or reboot
+            reboot = self._apply(ctx, doc, prefix) or reboot
         windows = ctx.platform.family == "windows"
         scripts = [
             Script(
-                f"runcmd-{i}{'.cmd' if windows else ''}",
+                f"{label}-{i}{'.cmd' if windows else ''}",
                 render_runcmd(d.runcmd, windows=windows),
                 "cmd" if windows else "shebang",
             )
-            for i, d in enumerate(docs)
+            for i, (_, _, label, d) in enumerate(docs)
             if d.runcmd
         ]
         if reboot:
@@ -198,6 +202,40 @@ class CloudConfigPlugin:
             memo=ctx.memo,
             prefix="runcmd:",
         )
+
+    @staticmethod
+    def _vendor_docs(
+        ctx: RunContext, user_docs: list[CloudConfig]
+    ) -> list[tuple[str, str, str, CloudConfig]]:
+        """The cloud-config of OpenStack vendor data (the ``cloud-init`` attribute of
+        vendor_data.json and vendor_data2.json), applied before the user's: the keys a user
+        document sets are left out of them, and ``vendor_data: {enabled: false}`` in user data
+        turns them off. Vendor scripts are not run (logged)."""
+        if not all(doc.vendor_data_enabled for doc in user_docs):
+            log.info("vendor cloud-config off reason=user-data")
+            return []
+        user_keys = frozenset().union(*(doc.keys for doc in user_docs))
+        out: list[tuple[str, str, str, CloudConfig]] = []
+        metadata = ctx.metadata
+        for label, value in (
+            ("vendor_data", metadata.vendor_data),
+            ("vendor_data2", metadata.vendor_data2),
+        ):
+            text = vendor_userdata(value)
+            if text is None:
+                continue
+            parsed = parse_userdata(text)
+            for part in parsed.parts:
+                where = f"{label} {part.name}"
+                if part.kind != "cloud-config":
+                    log.info("vendor data part not applied name=%s kind=%s", where, part.kind)
+                    continue
+                doc = parse_cloudconfig(
+                    part.body, where=where, budget=parsed.budget, drop=user_keys
+                )
+                index = len(out)
+                out.append((where, f"vd{index}:", "vendor-runcmd", doc))
+        return out
 
     def _apply(self, ctx: RunContext, doc: CloudConfig, prefix: str) -> bool:
         """Apply one document's steps not yet done; True when a reboot is needed."""

@@ -49,8 +49,16 @@ KNOWN: Final = frozenset(
         "set_timezone",
         "ntp",
         "chpasswd",
+        "vendor_data",
     }
 )
+KEY_GROUPS: Final = (
+    frozenset(
+        {"hostname", "fqdn", "set_hostname", "preserve_hostname", "prefer_fqdn_over_hostname"}
+    ),
+    frozenset({"timezone", "set_timezone"}),
+)
+"""Keys that say one thing together: a user document that sets one overrides them all."""
 _TYPES: Final[dict[str, Literal["text", "hash"]]] = {"text": "text", "hash": "hash"}
 USER_KEYS: Final = frozenset(
     {"name", "groups", "ssh_authorized_keys", "plain_text_passwd", "passwd", "sudo"}
@@ -105,6 +113,10 @@ class CloudConfig:
     chpasswd: tuple[PasswordChange, ...] = ()
     chpasswd_expire: bool = True
     unsupported: tuple[str, ...] = ()
+    keys: frozenset[str] = frozenset()
+    """The document's top-level keys (user documents override these in vendor ones)."""
+    vendor_data_enabled: bool = True
+    """``vendor_data: {enabled: false}`` in user data turns vendor cloud-config off."""
 
 
 def _fail(where: str, message: str) -> InvalidMetadata:
@@ -313,10 +325,15 @@ def _chpasswd(value: Any, where: str) -> tuple[tuple[PasswordChange, ...], bool]
 
 
 def parse_cloudconfig(
-    body: bytes, *, where: str = "user_data", budget: Budget | None = None
+    body: bytes,
+    *,
+    where: str = "user_data",
+    budget: Budget | None = None,
+    drop: frozenset[str] = frozenset(),
 ) -> CloudConfig:
     """Parse and check a ``#cloud-config`` document; ``budget`` is what gzip-encoded
-    write_files may still expand to (shared with the rest of the user-data)."""
+    write_files may still expand to (shared with the rest of the user-data). Keys in ``drop``
+    (and the keys grouped with them) are left out: vendor documents lose what user data sets."""
     import yaml
 
     try:
@@ -328,7 +345,16 @@ def parse_cloudconfig(
         return CloudConfig()
     if not isinstance(doc, dict):
         raise _fail(where, "cloud-config must be a mapping")
+    if drop:
+        grouped = set(drop).union(*(g for g in KEY_GROUPS if g & drop))
+        doc = {k: v for k, v in doc.items() if k not in grouped}
     return _build(doc, where, budget if budget is not None else Budget())
+
+
+def _vendor_enabled(value: Any, where: str) -> bool:
+    if not isinstance(value, dict):
+        raise _fail(where, "must be a mapping (enabled)")
+    return _bool(value.get("enabled", True), f"{where}.enabled")
 
 
 def _build(doc: Mapping[str, Any], where: str, budget: Budget) -> CloudConfig:
@@ -360,4 +386,19 @@ def _build(doc: Mapping[str, Any], where: str, budget: Budget) -> CloudConfig:
         chpasswd=chpasswd,
         chpasswd_expire=expire,
         unsupported=tuple(sorted(str(k) for k in doc if k not in KNOWN)),
+        keys=frozenset(str(k) for k in doc),
+        vendor_data_enabled=_vendor_enabled(doc["vendor_data"], at("vendor_data"))
+        if "vendor_data" in doc
+        else True,
     )
+
+
+def vendor_userdata(value: Any) -> bytes | None:
+    """The user-data format text OpenStack vendor data carries for cloud-init: the
+    ``cloud-init`` attribute of a JSON object (or the value itself when it is a string);
+    None when there is none."""
+    if isinstance(value, dict):
+        value = value.get("cloud-init")
+    if isinstance(value, str) and value.strip():
+        return value.encode("utf-8")
+    return None

@@ -239,3 +239,55 @@ def test_the_subset_for_real_on_a_posix_root(make_ctx, posix, root):
     assert conf.read_text() == "key=value" and oct(conf.stat().st_mode & 0o777) == "0o640"
     assert (root / "etc/motd").read_text() == "hello more"
     assert oct((root / "etc/sudoers.d/90-wincloud-alice").stat().st_mode & 0o777) == "0o440"
+
+
+VENDOR = {
+    "cloud-init": "#cloud-config\nhostname: vendor-host\ntimezone: UTC\n"
+    "write_files: [{path: /etc/vendor, content: v}]\nruncmd: [echo vendor]\n",
+    "other": {"ignored": True},
+}
+
+
+def scripts_run(platform):
+    return [r.script for r in platform.processes.ran if r.script]
+
+
+def test_vendor_cloud_config_alone_is_applied(make_ctx, platform):
+    assert run(make_ctx, None, vendor_data=VENDOR) is Outcome.DONE
+    assert platform.host.hostname() == "vendor-host"
+    assert platform.files.read("/etc/vendor") == b"v"
+    assert scripts_run(platform) == [b"#!/bin/sh\necho vendor\n"]
+
+
+def test_user_cloud_config_overrides_the_keys_it_sets(make_ctx, platform):
+    user = b"#cloud-config\nfqdn: user-host.example.org\nruncmd: [echo user]\n"
+    run(make_ctx, user, vendor_data=VENDOR)
+    assert platform.host.hostname() == "user-host"
+    assert platform.clock.timezone() == "UTC"  # not set by the user: the vendor's stays
+    assert platform.files.read("/etc/vendor") == b"v"
+    assert scripts_run(platform) == [b"#!/bin/sh\necho user\n"]
+
+
+def test_user_data_can_turn_vendor_cloud_config_off(make_ctx, platform):
+    user = b"#cloud-config\nvendor_data: {enabled: false}\n"
+    run(make_ctx, user, vendor_data=VENDOR)
+    assert platform.files.read("/etc/vendor") is None
+    assert scripts_run(platform) == []
+
+
+def test_vendor_data2_and_its_scripts(make_ctx, platform, caplog):
+    dynamic = {"cloud-init": "#!/bin/sh\necho vendor script\n"}
+    static = {"cloud-init": "#cloud-config\nwrite_files: [{path: /etc/v2, content: x}]\n"}
+    with caplog.at_level("INFO", logger="wincloud"):
+        run(make_ctx, None, vendor_data={"no": "cloud-init key"}, vendor_data2=static)
+        run(make_ctx, None, vendor_data2=dynamic)
+    assert platform.files.read("/etc/v2") == b"x"
+    assert scripts_run(platform) == []
+    assert "vendor data part not applied" in caplog.text
+
+
+def test_a_wrong_vendor_document_applies_nothing(make_ctx, platform):
+    bad = {"cloud-init": "#cloud-config\nusers: [{name: 'bad name'}]\n"}
+    with pytest.raises(InvalidMetadata, match="vendor_data"):
+        run(make_ctx, b"#cloud-config\ntimezone: UTC\n", vendor_data=bad)
+    assert platform.clock.timezone() is None
