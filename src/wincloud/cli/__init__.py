@@ -23,6 +23,7 @@ COMMANDS: Final[Mapping[str, str]] = {
     "agent": "wincloud.cli.agent:agent",
     "password": "wincloud.cli.password:password",
     "vhd": "wincloud.cli.vhd:vhd",
+    "hyperv": "wincloud.cli.hyperv:hyperv",
 }
 
 _HELP: Final[Mapping[str, str]] = {
@@ -33,6 +34,7 @@ _HELP: Final[Mapping[str, str]] = {
     "agent": "Run the guest agent (apply this instance's metadata).",
     "password": "Decrypt passwords the agent generated.",
     "vhd": "Create, inspect, convert and check VHD/VHDX disks.",
+    "hyperv": "Check and inspect Hyper-V hosts over PowerShell remoting.",
 }
 
 

@@ -219,9 +219,6 @@ class FakeBackend:
             "set_vhd_parent": lambda p: [
                 render_vhd(fake.set_vhd_parent(p["Path"], p["ParentPath"]))
             ],
-            "set_vhd_parent": lambda p: [
-                render_vhd(fake.set_vhd_parent(p["Path"], p["ParentPath"]))
-            ],
             "file_exists": lambda p: [custom(cx.b("Exists", fake.file_exists(p["Path"])))],
             "remove_path": lambda p: self._none(fake.remove_path(p["Path"])),
             "make_dir": lambda p: self._none(fake.make_dir(p["Path"])),
