@@ -16,6 +16,7 @@ from typing import ClassVar
 
 from wincloud.hyperv.vhd.error import VhdError
 
+Buffer = bytes | bytearray | memoryview
 ZERO = -1
 PARENT = -2
 
@@ -46,7 +47,7 @@ class DiskImage:
         ZERO or PARENT."""
         yield length, offset
 
-    def _write_piece(self, offset: int, data: bytes) -> None:
+    def _write_piece(self, offset: int, data: Buffer) -> None:
         """Write sector-aligned ``data`` that lies inside one block."""
         raise VhdError("this disk cannot be written", subject=str(self.path))
 
@@ -91,12 +92,14 @@ class DiskImage:
 
     def pread(self, offset: int, length: int, what: str) -> bytes:
         """Exactly ``length`` bytes of the file at ``offset``, or a VhdError naming ``what``."""
+        if offset < 0 or offset + length > self.file_size():
+            raise VhdError(f"{what} lies beyond the end of the file", subject=str(self.path))
         data = os.pread(self._fd, length, offset)
         if len(data) != length:
             raise VhdError(f"{what} lies beyond the end of the file", subject=str(self.path))
         return data
 
-    def pwrite(self, offset: int, data: bytes) -> None:
+    def pwrite(self, offset: int, data: Buffer) -> None:
         view = memoryview(data)
         while view:
             done = os.pwrite(self._fd, view, offset)
@@ -108,17 +111,17 @@ class DiskImage:
     def read(self, offset: int, length: int) -> bytes:
         """The virtual disk's bytes ``offset``..``offset+length`` (through the chain)."""
         self._check_range(offset, length)
-        out = bytearray()
+        parts: list[bytes] = []
         position = offset
         for count, where in self._segments(offset, length):
             if where >= 0:
-                out += self.pread(where, count, f"data at virtual offset {position}")
+                parts.append(self.pread(where, count, f"data at virtual offset {position}"))
             elif where == PARENT and self.parent is not None:
-                out += self._read_parent(position, count)
+                parts.append(self._read_parent(position, count))
             else:
-                out += bytes(count)
+                parts.append(bytes(count))
             position += count
-        return bytes(out)
+        return parts[0] if len(parts) == 1 else b"".join(parts)
 
     def _read_parent(self, offset: int, length: int) -> bytes:
         parent = self.parent
@@ -168,7 +171,7 @@ class DiskImage:
         view = memoryview(data)
         while view:
             count = min(len(view), piece - position % piece)
-            self._write_piece(position, bytes(view[:count]))
+            self._write_piece(position, view[:count])
             view, position = view[count:], position + count
 
     # -- lifetime -------------------------------------------------------------------------------
@@ -236,5 +239,5 @@ class RawImage(DiskImage):
         image.virtual_size = size
         return image
 
-    def _write_piece(self, offset: int, data: bytes) -> None:
+    def _write_piece(self, offset: int, data: Buffer) -> None:
         self.pwrite(offset, data)

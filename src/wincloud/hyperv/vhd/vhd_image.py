@@ -13,7 +13,7 @@ from pathlib import Path
 from wincloud.hyperv.vhd import vhd_format as fmt
 from wincloud.hyperv.vhd.bits import bitmap_segments, set_bits
 from wincloud.hyperv.vhd.error import VhdError
-from wincloud.hyperv.vhd.image import PARENT, ZERO, DiskImage, open_fd
+from wincloud.hyperv.vhd.image import PARENT, ZERO, Buffer, DiskImage, open_fd
 from wincloud.hyperv.vhd.sizes import MiB, round_up
 
 DEFAULT_BLOCK = 2 * MiB
@@ -179,7 +179,7 @@ class VhdImage(DiskImage):
                 yield count, entry * _SECTOR + self._bitmap_bytes + within
             position += count
 
-    def _write_piece(self, offset: int, data: bytes) -> None:
+    def _write_piece(self, offset: int, data: Buffer) -> None:
         if self.header is None:
             self.pwrite(offset, data)
             return

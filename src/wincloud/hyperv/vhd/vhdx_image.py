@@ -19,7 +19,7 @@ from pathlib import Path
 from wincloud.hyperv.vhd import vhdx_format as fmt
 from wincloud.hyperv.vhd.bits import all_set, bitmap_segments, set_bits
 from wincloud.hyperv.vhd.error import VhdError
-from wincloud.hyperv.vhd.image import PARENT, ZERO, DiskImage, open_fd
+from wincloud.hyperv.vhd.image import PARENT, ZERO, Buffer, DiskImage, open_fd
 from wincloud.hyperv.vhd.sizes import MiB, round_up
 from wincloud.hyperv.vhd.vhdx_log import pending_entries, refuse_pending
 
@@ -247,7 +247,7 @@ class VhdxImage(DiskImage):
         os.ftruncate(self._fd, self.eof)
         return at
 
-    def _write_piece(self, offset: int, data: bytes) -> None:
+    def _write_piece(self, offset: int, data: Buffer) -> None:
         self.begin_session()
         block, within = divmod(offset, self.block_size)
         index = self._payload_index(block)

@@ -51,9 +51,10 @@ def read_all(path):
 def test_corrupted_bytes_are_read_or_refused(pristine, data):
     path, original = pristine
     raw = bytearray(original)
-    # aim at the structures: the first 64 KiB of each VHDX MiB / the VHD header and table
+    # aim at the structures (VHDX headers, region tables, metadata, BAT; the VHD footers,
+    # header and table) and anywhere at all
     hot = [(0, 4096), (64 * 1024, 4096), (128 * 1024, 4096), (192 * 1024, 512),
-           (2 * MiB, 4096), (3 * MiB, 64), (len(raw) - 512, 512)]  # fmt: skip
+           (2 * MiB, 4096), (3 * MiB, 4096), (len(raw) - 512, 512), (0, len(raw))]  # fmt: skip
     for _ in range(data.draw(st.integers(1, 8))):
         start, length = data.draw(st.sampled_from(hot))
         offset = min(start + data.draw(st.integers(0, length - 1)), len(raw) - 1)
