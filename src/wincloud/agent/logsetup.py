@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
 
+from wincloud.errors import WincloudError
 from wincloud.secret import Secret
 
 if TYPE_CHECKING:
@@ -91,10 +92,18 @@ class LogSetup:
             stream.close()
 
 
+DEFAULT_LOG: Final = "/var/log/wincloud/agent.log"
+
+
 def default_log_file(root: Path | None) -> Path:
+    """The default log file; under ``root``, with links resolved inside it (never outside)."""
     if sys.platform == "win32":
         return Path(r"C:\ProgramData\wincloud\agent.log")
-    return (root or Path("/")) / "var/log/wincloud/agent.log"
+    if root is None:
+        return Path(DEFAULT_LOG)
+    from wincloud.platform.posix import host_path
+
+    return host_path(root, DEFAULT_LOG)
 
 
 def setup_logging(
@@ -109,12 +118,16 @@ def setup_logging(
     opened is reported (and logged to the others) but never stops the agent."""
     setup = LogSetup()
     formatter = RedactingFormatter(redactor, as_json=config.format == "json")
-    path = Path(config.file) if config.file else default_log_file(root)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        setup.handlers.append(logging.FileHandler(path, encoding="utf-8"))
-    except OSError as exc:
-        setup.problems.append(f"log file {path}: {exc.strerror}")
+        path = Path(config.file) if config.file else default_log_file(root)
+    except WincloudError as exc:  # a link loop inside the root
+        setup.problems.append(f"log file: {exc}")
+    else:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            setup.handlers.append(logging.FileHandler(path, encoding="utf-8"))
+        except OSError as exc:
+            setup.problems.append(f"log file {path}: {exc.strerror}")
     if config.console:
         setup.handlers.append(logging.StreamHandler(console or sys.stderr))
     if config.serial_port:

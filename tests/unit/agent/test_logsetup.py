@@ -103,3 +103,19 @@ def test_level_filters(logging_to):
     log.info("quiet")
     log.warning("loud")
     assert "quiet" not in console.getvalue() and "loud" in console.getvalue()
+
+
+def test_the_default_log_under_a_root_stays_in_the_root(tmp_path):
+    """<root>/var/log linked to a directory of this machine: the root's copy gets the log."""
+    root, outside = tmp_path / "root", tmp_path / "outside"
+    (root / "var").mkdir(parents=True)
+    outside.mkdir()
+    (root / "var/log").symlink_to(outside)
+    setup = setup_logging(LogConfig(console=False), Redactor(), root=root)
+    try:
+        logging.getLogger("wincloud.test").warning("inside")
+    finally:
+        setup.close()
+    assert list(outside.iterdir()) == []
+    inside = root / outside.relative_to("/") / "wincloud/agent.log"
+    assert "inside" in inside.read_text()

@@ -33,8 +33,15 @@ __all__ = [
     "PosixSystemSettings",
     "PosixUsers",
     "PosixVolumes",
+    "host_path",
     "posix_platform",
 ]
+
+
+def host_path(root: Path, guest: str) -> Path:
+    """Where ``guest`` (an absolute path) is under ``root``, links resolved inside the root
+    as a chroot would (for files opened outside the platform, such as the log file)."""
+    return Root(root).host(guest)
 
 
 def posix_platform(root: Path = Path("/")) -> Platform:
