@@ -9,7 +9,6 @@ are kept, and shown by ``query`` only when asked (``--all``): they may be privat
 
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from typing import TYPE_CHECKING, Any, Final
@@ -39,6 +38,8 @@ def _bytes(data: bytes | None) -> dict[str, str] | None:
     try:
         return {"encoding": "text", "data": data.decode("utf-8")}
     except UnicodeDecodeError:
+        import base64
+
         return {"encoding": "base64", "data": base64.b64encode(data).decode("ascii")}
 
 
