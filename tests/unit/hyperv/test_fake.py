@@ -137,3 +137,29 @@ def test_a_differencing_disk_written_as_bytes_names_its_parent(tmp_path, suffix)
     info = host.get_vhd(f"C:\\cache\\child.{suffix}")
     assert info.vhd_type is VhdType.DIFFERENCING
     assert info.parent_path.lower() == f"C:\\cache\\base.{suffix}".lower()
+
+
+@pytest.mark.parametrize(
+    ("fmt", "dynamic"), [(VhdFormat.VHDX, True), (VhdFormat.VHD, True), (VhdFormat.VHD, False)]
+)
+def test_a_disk_made_by_new_vhd_reads_back_as_a_real_disk(fmt, dynamic):
+    host = FakeHost()
+    host.make_dir("C:\\d")
+    made = host.new_vhd(f"C:\\d\\a.{fmt.value}", 32 * 1024 * 1024, fmt=fmt, dynamic=dynamic)
+    data = host.read_file(made.path, max_bytes=1 << 30)
+    host.write_file(f"C:\\d\\copy.{fmt.value}", [data])
+    copy = host.get_vhd(f"C:\\d\\copy.{fmt.value}")
+    assert (copy.format, copy.vhd_type, copy.size_bytes) == (
+        made.format,
+        made.vhd_type,
+        made.size_bytes,
+    )
+
+
+def test_a_differencing_record_reads_back_naming_its_parent():
+    host = FakeHost()
+    _chain(host)
+    data = host.read_file("C:\\d\\child.vhdx", max_bytes=1 << 30)
+    host.make_dir("C:\\e")
+    host.write_file("C:\\e\\child.vhdx", [data])
+    assert host.get_vhd("C:\\e\\child.vhdx").parent_path.lower() == "c:\\d\\base.vhdx"

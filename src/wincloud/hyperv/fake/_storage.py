@@ -452,13 +452,20 @@ class FakeStorage:
     def read_file(self, path: str, *, max_bytes: int, offset: int = 0) -> bytes:
         f = self._file(path, "Get-Content")
         if f.vhd is not None:
-            raise self._error(
-                HostOperationFailed,
-                "the fake keeps this virtual disk as a record, not bytes",
-                cmdlet="Get-Content",
-                subject=f.path,
-                hint="write the disk with write_file to read it back",
-            )
+            from wincloud.hyperv.fake._render import render_vhd
+
+            rec = self._vhd_of(f, "Get-Content")
+            parent = self._info(f, rec).parent_path
+            data = render_vhd(rec, parent)
+            if data is None:
+                raise self._error(
+                    HostOperationFailed,
+                    "the fake does not build large fixed disks in memory",
+                    cmdlet="Get-Content",
+                    subject=f.path,
+                    hint="write the disk with write_file to read it back",
+                )
+            return data[offset : offset + max(0, max_bytes)]
         return bytes(f.data[offset : offset + max(0, max_bytes)])
 
     def copy_file(self, src: str, dest: str) -> None:

@@ -387,7 +387,7 @@ class PsrpHost:
             self._one(
                 "write_chunk",
                 "Set-Content",
-                {"Path": partial, "Data": bytes(buffer), "Append": not first},
+                {"Path": partial, "Data": bytes(buffer) or None, "Append": not first},
             )
             first = False
             buffer.clear()

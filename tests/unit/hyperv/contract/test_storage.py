@@ -255,3 +255,10 @@ def test_set_parent_needs_a_differencing_child(subject):
     subject.host.new_vhd(f"{BASE}\\plain.vhdx", GIB)
     with pytest.raises(HostOperationFailed):
         subject.host.set_vhd_parent(f"{BASE}\\plain.vhdx", f"{BASE}\\image.vhdx")
+
+
+def test_an_empty_write_makes_an_empty_file(subject):
+    subject.host.make_dir(INST)
+    assert subject.host.write_file(f"{INST}\\empty", []) == 0
+    assert subject.host.read_file(f"{INST}\\empty", max_bytes=10) == b""
+    assert [(e.name, e.size_bytes) for e in subject.host.list_dir(INST)] == [("empty", 0)]

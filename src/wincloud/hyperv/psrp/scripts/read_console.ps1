@@ -1,12 +1,16 @@
 # wincloud:read_console  Get-VMComPort; System.IO.Pipes.NamedPipeClientStream -> host-side log; tail
 # Hyper-V serves the COM pipe while the VM runs and keeps no history: each call drains what the
 # guest wrote since the last call (up to DrainMs) into LogPath, then returns the log's tail.
-param([string]$VMName, [string]$LogPath, [int]$MaxBytes = 65536, [int]$DrainMs = 500)
+param([string]$VMName, [string]$LogPath, [int]$MaxBytes = 65536, [int]$DrainMs = 500,
+      [long]$MaxLogBytes = 16777216)
 # @common
 $vm = Get-WincloudVM $VMName
 $com = Get-VMComPort -VM $vm -Number 1
 $dir = Split-Path -Parent $LogPath
 if (-not (Test-Path -LiteralPath $dir)) { New-Item -ItemType Directory -Path $dir -Force | Out-Null }
+if ((Test-Path -LiteralPath $LogPath) -and (Get-Item -LiteralPath $LogPath).Length -gt $MaxLogBytes) {
+    Move-Item -LiteralPath $LogPath -Destination ($LogPath + '.1') -Force  # keep one older log
+}
 $prefix = '\\.\pipe\'
 if ([string]$vm.State -eq 'Running' -and $com.Path -and $com.Path.StartsWith($prefix)) {
     $pipe = [System.IO.Pipes.NamedPipeClientStream]::new('.', $com.Path.Substring($prefix.Length),
@@ -45,5 +49,7 @@ if (Test-Path -LiteralPath $LogPath) {
         }
     } finally { $stream.Dispose() }
 }
-# an empty byte[] serializes as an empty <BA/>, which pypsrp cannot read: send $null
-[pscustomobject]@{ Data = $(if ($data.Length -gt 0) { $data } else { $null }) }
+# An empty byte[] serializes as an empty <BA/>, which pypsrp cannot read: send $null.
+# (Plain assignments: $(...) or a pipeline would unroll the array into single bytes.)
+if ($data.Length -eq 0) { $data = $null }
+[pscustomobject]@{ Data = $data }

@@ -17,6 +17,8 @@ try {
     }
     $data = New-Object byte[] $count
     [Array]::Copy($buffer, $data, $count)
-    # an empty byte[] serializes as an empty <BA/>, which pypsrp cannot read: send $null
-    [pscustomobject]@{ Data = $(if ($count -gt 0) { $data } else { $null }) }
+    # An empty byte[] serializes as an empty <BA/>, which pypsrp cannot read: send $null.
+    # (Plain assignments: $(...) or a pipeline would unroll the array into single bytes.)
+    if ($count -eq 0) { $data = $null }
+    [pscustomobject]@{ Data = $data }
 } finally { $stream.Dispose() }
