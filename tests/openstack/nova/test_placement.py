@@ -49,19 +49,20 @@ class ProviderTest(base.HyperVTestCase):
 
 
 class MixedCloudTest(base.HyperVTestCase):
-    """Hyper-V beside a KVM stand-in (Nova's fake driver, told it takes qcow2 as libvirt does):
-    Placement filters hosts by the image's disk format."""
+    """Hyper-V beside a KVM stand-in (Nova's fake driver, told it takes qcow2 as libvirt does).
+    The stand-in reports far more free RAM, so the weighers prefer it: an image that still lands
+    on Hyper-V got there by a filter."""
 
     def setUp(self):
         super().setUp()
         self.flags(group="scheduler", query_placement_for_image_type_support=True)
         self.useFixture(
             fixtures.MonkeyPatch(
-                "nova.virt.fake.MediumFakeDriver.capabilities",
+                "nova.virt.fake.FakeDriver.capabilities",
                 {**fake.FakeDriver.capabilities, "supports_image_type_qcow2": True},
             )
         )
-        self.flags(compute_driver="fake.MediumFakeDriver")
+        self.flags(compute_driver="fake.FakeDriver")
         self._start_compute("kvm1")
 
     def test_vhdx_lands_on_hyperv_and_qcow2_on_the_kvm_host(self):
@@ -72,3 +73,16 @@ class MixedCloudTest(base.HyperVTestCase):
             self.assertEqual("hv1", vhdx["OS-EXT-SRV-ATTR:host"])
             self.assertEqual("kvm1", qcow2["OS-EXT-SRV-ATTR:host"])
         self.assertEqual(3, len(self.hyperv.list_vms()))
+
+    def test_img_hv_type_hyperv_keeps_an_image_on_hyperv_without_the_placement_filter(self):
+        self.flags(group="scheduler", query_placement_for_image_type_support=False)
+        self._add_image(
+            base.SECURE_IMAGE, "vhdx", self.image_data(base.VHDX_IMAGE), {"img_hv_type": "hyperv"}
+        )
+
+        hosts = {
+            self.boot(base.SECURE_IMAGE, vcpus=1, ram=512, disk=10)["OS-EXT-SRV-ATTR:host"]
+            for _ in range(4)
+        }
+
+        self.assertEqual({"hv1"}, hosts)
