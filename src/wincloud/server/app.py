@@ -127,9 +127,9 @@ class MetadataApp:
         """Load the index and start following the store (call on ``loop``'s thread)."""
         self._loop = loop
         self._catch_up()
-        if self.feed.dialect == "postgresql":
-            if self.settings.freshness is Freshness.STRICT:
-                self._watch = SeqWatcher(self.feed)
+        if self.feed.dialect == "postgresql" and self.settings.freshness is Freshness.STRICT:
+            self._watch = SeqWatcher(self.feed)  # asks before every answer: no listener needed
+        elif self.feed.dialect == "postgresql":
             self._listener = PgListener(self.repo.engine, self._notified, self._listener_state)
             self._listener.start()
         else:
@@ -230,7 +230,9 @@ class MetadataApp:
 
     def answer(self, req: Request) -> Result:
         """The response to ``req``: bytes at once, or a coroutine when the store is needed."""
-        if self.outage is not None and (time.monotonic() < self._retry_at or not self._catch_up()):
+        if self.outage is not None and (
+            time.monotonic() < self._retry_at or not self._catch_up() or self.outage is not None
+        ):
             return 503, None, self._unavailable(req)
         watch = self._watch
         if watch is not None:

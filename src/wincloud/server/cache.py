@@ -22,6 +22,7 @@ _PER_TREE: Final = 2048
 
 class Rendered:
     __slots__ = (
+        "by_body",
         "files",
         "heads",
         "incarnation",
@@ -41,6 +42,8 @@ class Rendered:
         self.files = {path: distinct.setdefault(body, body) for path, body in files.items()}
         self.responses: dict[str, bytes] = {}  # path -> full 200 response
         self.heads: dict[str, bytes] = {}  # path -> the same, headers only (HEAD)
+        # (id of a body in files, content type, head) -> its response: shared across paths
+        self.by_body: dict[tuple[int, str, bool], bytes] = {}
         self.size = _PER_TREE + sum(map(len, distinct)) + _PER_PATH * len(self.files)
 
     def is_current(self, entry: IndexEntry) -> bool:
@@ -82,9 +85,13 @@ class TreeCache:
         body = rendered.files.get(path)
         if body is None:
             return None
-        found = ok_response(body, _content_type(path), head=head)
+        key = (id(body), _content_type(path), head)
+        found = rendered.by_body.get(key)  # the same bytes under another path (version)
+        grown = _PER_PATH
+        if found is None:
+            found = rendered.by_body[key] = ok_response(body, key[1], head=head)
+            grown += len(found)
         table[path] = found
-        grown = len(found) + _PER_PATH
         rendered.size += grown
         if self._items.get(rendered.uuid) is rendered:
             self._items.move_to_end(rendered.uuid)
