@@ -196,3 +196,24 @@ def test_a_vm_record_decodes_from_the_fixture_shape():
         3600.5,
         True,
     )
+
+
+def test_settings_pypsrp_refuses_are_a_config_error(replay):
+    from wincloud.errors import ConfigError
+
+    host = PsrpHost(replay.settings(encryption="always"))  # basic auth cannot encrypt
+    with pytest.raises(ConfigError):
+        host.list_vms()
+
+
+def test_credssp_without_its_library_is_a_config_error(replay):
+    import importlib.util
+
+    from wincloud.errors import ConfigError
+
+    if importlib.util.find_spec("requests_credssp") is not None:
+        pytest.skip("requests-credssp is installed")
+    host = PsrpHost(replay.settings(auth="credssp"))
+    with pytest.raises(ConfigError) as info:
+        host.list_vms()
+    assert "pypsrp[credssp]" in (info.value.hint or "")

@@ -110,7 +110,29 @@ class Session:
             encryption = "never"  # pypsrp cannot wrap messages for these; the caller chose http
         # pypsrp hands cert_validation to requests (verify=): a bool or a CA bundle path
         cert_validation: Any = s.cert_validation
-        wsman = WSMan(
+        try:
+            wsman = self._wsman_for(WSMan, cert_validation, encryption, kwargs)
+        except ValueError as exc:  # pypsrp refuses the combination (auth, transport, encryption)
+            raise ConfigError(
+                f"WinRM settings do not fit together: {exc}",
+                subject=s.endpoint,
+                hint="use https, or an auth that encrypts (ntlm, kerberos)",
+            ) from exc
+        pool = RunspacePool(wsman, min_runspaces=1, max_runspaces=1)
+        try:
+            self._translate(pool.open, "open a runspace pool")
+        except BaseException:
+            wsman.close()
+            raise
+        self._wsman, self._pool = wsman, pool
+        log.info("psrp session opened endpoint=%s auth=%s", s.endpoint, s.auth)
+        return pool
+
+    def _wsman_for(
+        self, wsman_class: Any, cert_validation: Any, encryption: str, kwargs: dict[str, Any]
+    ) -> Any:
+        s = self.settings
+        return wsman_class(
             s.host,
             port=s.port,
             username=s.user,
@@ -126,15 +148,6 @@ class Session:
             no_proxy=True,
             **kwargs,
         )
-        pool = RunspacePool(wsman, min_runspaces=1, max_runspaces=1)
-        try:
-            self._translate(pool.open, "open a runspace pool")
-        except BaseException:
-            wsman.close()
-            raise
-        self._wsman, self._pool = wsman, pool
-        log.info("psrp session opened endpoint=%s auth=%s", s.endpoint, s.auth)
-        return pool
 
     def close(self) -> None:
         with self._lock:
@@ -231,6 +244,12 @@ class Session:
         s = self.settings
         try:
             return fn()
+        except ImportError as exc:  # CredSSP and Kerberos need pypsrp's optional extras
+            raise ConfigError(
+                f"auth={s.auth} needs a library that is not installed: {exc}",
+                subject="auth",
+                hint="pip install 'pypsrp[credssp]' or 'pypsrp[kerberos]', or use auth=ntlm",
+            ) from exc
         except AuthenticationError as exc:
             raise HostAuthFailed(
                 f"WinRM refused the credentials of {s.user or 'the current user'}",
