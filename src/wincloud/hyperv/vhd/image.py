@@ -151,7 +151,7 @@ class DiskImage:
 
     # -- writing --------------------------------------------------------------------------------
 
-    def write(self, offset: int, data: bytes) -> None:
+    def write(self, offset: int, data: Buffer) -> None:
         """Write ``data`` at virtual ``offset``; partial sectors are completed from the chain."""
         if not self.writable:
             raise VhdError("the disk was opened read-only", subject=str(self.path))
@@ -165,7 +165,7 @@ class DiskImage:
             head = self.read(start, offset - start) if start != offset else b""
             tail_len = end - offset - len(data)
             tail = self.read(offset + len(data), tail_len) if tail_len else b""
-            data = head + data + tail
+            data = head + bytes(data) + tail
         piece = self._piece_size()
         position = start
         view = memoryview(data)

@@ -130,6 +130,11 @@ class CopyResult:
     seconds: float
 
 
+def _is_zero(data: bytes, zero: bytes) -> bool:
+    """Whether ``data`` is all zero bytes (``zero``: a zero buffer at least as long)."""
+    return data == zero if len(data) == len(zero) else data == zero[: len(data)]
+
+
 def _copy(src: DiskImage, dst: DiskImage, skip_zero: bool, progress: Progress | None) -> int:
     written, step = 0, max(_COPY_CHUNK, dst.block_size)
     zero = bytes(step)
@@ -141,7 +146,7 @@ def _copy(src: DiskImage, dst: DiskImage, skip_zero: bool, progress: Progress | 
         piece = dst.block_size or count
         for at in range(0, count, piece):  # all-zero blocks stay unallocated
             part = data[at : at + piece]
-            if skip_zero and (part == zero if len(part) == len(zero) else not part.strip(b"\0")):
+            if skip_zero and _is_zero(part, zero):
                 continue
             dst.write(offset + at, part)
             written += len(part)
@@ -187,32 +192,42 @@ def write_from_stream(
     """A new disk whose contents are the raw bytes of ``chunks`` (exactly ``size`` of them)."""
     started = time.monotonic()
     out_fmt = format_for(target, fmt)
-    written = received = 0
     with atomic_path(target) as temp:
         dst = new_image(temp, size, fmt=out_fmt, kind=kind, block_size=block_size)
         with dst:
-            step = max(dst.block_size, 1024 * 1024)
-            pending = bytearray()
-            for chunk in chunks:
-                received += len(chunk)
-                if received > size:
-                    raise VhdError(f"the stream is longer than {size} bytes", subject=str(target))
-                pending += chunk
-                while len(pending) >= step or (pending and received == size):
-                    piece = bytes(pending[:step])
-                    del pending[:step]
-                    at = received - len(pending) - len(piece)
-                    if piece.count(0) != len(piece):
-                        dst.write(at, piece)
-                        written += len(piece)
-                if progress is not None:
-                    progress(received, size)
-            if received != size:
-                raise VhdError(
-                    f"the stream ended after {received} of {size} bytes", subject=str(target)
-                )
+            written = _fill(dst, chunks, size, str(target), progress)
             os.fsync(dst._fd)
     return CopyResult(size, written, time.monotonic() - started)
+
+
+def _fill(
+    dst: DiskImage, chunks: Iterable[bytes], size: int, subject: str, progress: Progress | None
+) -> int:
+    """Stream ``chunks`` into ``dst`` one block at a time; all-zero blocks are skipped."""
+    step = min(max(dst.block_size, 1024 * 1024), size)
+    zero, block = bytes(step), bytearray(step)
+    view = memoryview(block)
+    written = received = filled = 0
+    for chunk in chunks:
+        if received + len(chunk) > size:
+            raise VhdError(f"the stream is longer than {size} bytes", subject=subject)
+        taken = 0
+        while taken < len(chunk):
+            count = min(step - filled, len(chunk) - taken)
+            view[filled : filled + count] = chunk[taken : taken + count]
+            filled, taken = filled + count, taken + count
+            received += count
+            if filled == step or received == size:
+                is_zero = block == zero if filled == step else block[:filled] == zero[:filled]
+                if not is_zero:
+                    dst.write(received - filled, view[:filled])
+                    written += filled
+                filled = 0
+        if progress is not None:
+            progress(received, size)
+    if received != size:
+        raise VhdError(f"the stream ended after {received} of {size} bytes", subject=subject)
+    return written
 
 
 def resize(path: Path, size: int) -> None:
