@@ -141,7 +141,8 @@ def test_missing_vm_error_names_the_cmdlet_and_host(psrp_host):
         psrp_host.set_vm_state("ghost", "start")
     err = info.value
     assert err.cmdlet == "Start-VM" and err.host == "127.0.0.1" and err.subject == "ghost"
-    assert str(err).startswith("Start-VM failed on 127.0.0.1: ")
+    assert str(err).startswith("Start-VM failed on 127.0.0.1: no virtual machine")
+    assert "Wincloud" not in str(err)
 
 
 def _record(**values: str):
@@ -217,3 +218,19 @@ def test_credssp_without_its_library_is_a_config_error(replay):
     with pytest.raises(ConfigError) as info:
         host.list_vms()
     assert "pypsrp[credssp]" in (info.value.hint or "")
+
+
+def test_a_refusal_is_recognised_by_its_message_tag_when_the_id_was_rewritten():
+    record = _record(
+        message="WincloudInUse: the file is in use",
+        exception_type="System.Exception",
+        target="C:\\d\\root.vhdx",
+        fq_error="System.Management.Automation.RuntimeException",
+        category="0",
+        activity="",
+        reason="RuntimeException",
+        category_message="",
+    )
+    err = error_from_records([record], host="hv1", cmdlet="Remove-Item")
+    assert type(err).__name__ == "PathInUse"
+    assert str(err) == "Remove-Item failed on hv1: the file is in use: C:\\d\\root.vhdx"

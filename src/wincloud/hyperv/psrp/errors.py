@@ -46,6 +46,7 @@ _BY_CATEGORY: dict[int, type[HyperVError]] = {
     29: InsufficientHostResources,  # LimitsExceeded
     30: InsufficientHostResources,  # QuotaExceeded
 }
+_TAGGED = re.compile(r"^(Wincloud[A-Za-z]+): (.*)$")
 _CMDLET = re.compile(r"^[A-Z][a-z]+-[A-Za-z]+$")
 _HINTS: dict[type[HyperVError], str] = {
     InvalidVmState: "change the VM's state first (wincloud hyperv vms shows it)",
@@ -82,6 +83,9 @@ def error_from_records(records: Sequence[Any], *, host: str, cmdlet: str) -> Win
     fq = _text(getattr(rec, "fq_error", "")).split(",")[0]
     category = getattr(rec, "category", None)
     message = _first_line(_exception_message(rec)) or _first_line(_text(rec)) or fq
+    tagged = _TAGGED.match(message)
+    if tagged:  # our scripts prefix their refusals with the id: trust it over the record's
+        fq, message = tagged[1], tagged[2]
     activity = _text(getattr(rec, "activity", ""))
     named = activity if _CMDLET.match(activity) and activity != "Write-Error" else cmdlet
     target = _text(getattr(rec, "target_name", "")) or None

@@ -166,7 +166,7 @@ def render_error(err: WincloudError, *, cmdlet: str, name_attr: str = "") -> str
             break
     # the fake's messages start "<cmdlet> failed on fake: "; a script's own message does not
     text = re.sub(r"^\S+ failed on [^:]+: ", "", getattr(err, "message", str(err)))
-    message = cx.encode_string(text)
+    message = cx.encode_string(f"{fq}: {text}")  # as Stop-Wincloud writes it
     target = cx.encode_string(err.subject or "")
     cat_name = _CATEGORY_NAMES.get(category, "NotSpecified")
     return cx.render(

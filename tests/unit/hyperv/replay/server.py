@@ -245,9 +245,9 @@ class ReplayServer:
                 if isinstance(exc, WincloudError)
                 else WincloudError(f"replay backend failed: {type(exc).__name__}: {exc}")
             )
-            record = self.backend_error(err, name, "")
+            # A terminating error arrives only inside PIPELINE_STATE (Failed), as real hosts
+            # send it (pypsrp's recorded sessions show no separate ERROR_RECORD message).
             state = self.backend_error(err, name, ' N="ExceptionAsErrorRecord"')
-            pipe.outbox.append(self._msg(shell, wire.ERROR_RECORD, shell.rpid, pid, record))
             pipe.outbox.append(
                 self._msg(
                     shell,

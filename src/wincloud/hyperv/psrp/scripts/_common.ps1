@@ -2,9 +2,10 @@ $ErrorActionPreference = 'Stop'
 $ProgressPreference = 'SilentlyContinue'
 
 function Stop-Wincloud([string]$Id, [string]$Category, [string]$Message, [string]$Target) {
-    # A refusal of ours: the ErrorId (Wincloud<Kind>) tells the client which error it is.
+    # A refusal of ours: the ErrorId (Wincloud<Kind>) tells the client which error it is; the
+    # message repeats it ("Wincloud<Kind>: ...") in case a host rewrites the id on the way out.
     $record = [System.Management.Automation.ErrorRecord]::new(
-        [System.InvalidOperationException]::new($Message), $Id,
+        [System.InvalidOperationException]::new("${Id}: $Message"), $Id,
         [System.Management.Automation.ErrorCategory]$Category, $Target)
     throw $record
 }
