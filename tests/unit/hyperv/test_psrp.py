@@ -20,6 +20,7 @@ from wincloud.hyperv.host import VmSpec
 from wincloud.hyperv.psrp import PsrpHost, scripts
 from wincloud.hyperv.psrp.decode import Record, parse_datetime
 from wincloud.hyperv.psrp.errors import error_from_records
+from wincloud.hyperv.psrp.records import vm_info
 from wincloud.secret import Secret
 
 
@@ -188,7 +189,7 @@ def test_a_vm_record_decodes_from_the_fixture_shape():
         notes=cx.s("Notes", ""),
         secure_boot=cx.b("SecureBoot", True),
     )
-    vm = PsrpHost._vm(Record(Serializer().deserialize(xml), host="h", cmdlet="Get-VM"))
+    vm = vm_info(Record(Serializer().deserialize(xml), host="h", cmdlet="Get-VM"))
     assert (vm.name, vm.state.value, vm.cpu_count, vm.memory_mb, vm.uptime_s, vm.secure_boot) == (
         "web",
         "running",

@@ -30,14 +30,19 @@ from wincloud.hyperv.host import (
     SwitchType,
     VhdFormat,
     VhdInfo,
-    VhdType,
     VmAction,
     VmInfo,
     VmSpec,
-    VmState,
 )
 from wincloud.hyperv.psrp import scripts
 from wincloud.hyperv.psrp.decode import Record
+from wincloud.hyperv.psrp.records import (
+    checkpoint_info,
+    disk_slot,
+    nic_info,
+    vhd_info,
+    vm_info,
+)
 from wincloud.hyperv.psrp.session import HostSettings, Session
 
 log = logging.getLogger(__name__)
@@ -153,25 +158,11 @@ class PsrpHost:
         return out
 
     # ---- VMs --------------------------------------------------------------------------------
-    @staticmethod
-    def _vm(r: Record) -> VmInfo:
-        return VmInfo(
-            name=r.text("VMName"),
-            vm_id=r.guid("VMId"),
-            state=VmState.from_hyperv(r.enum_int("State")),
-            generation=r.integer("Generation"),
-            cpu_count=r.integer("ProcessorCount"),
-            memory_mb=r.integer("MemoryStartup") // _MIB,
-            uptime_s=r.timespan_s("Uptime"),
-            notes=r.text("Notes", ""),
-            secure_boot=r.opt_flag("SecureBoot"),
-        )
-
     def list_vms(self) -> list[VmInfo]:
-        return [self._vm(r) for r in self._run("list_vms", "Get-VM")]
+        return [vm_info(r) for r in self._run("list_vms", "Get-VM")]
 
     def find_vm(self, name: str) -> VmInfo | None:
-        found = [self._vm(r) for r in self._run("list_vms", "Get-VM", {"Name": name})]
+        found = [vm_info(r) for r in self._run("list_vms", "Get-VM", {"Name": name})]
         return found[0] if found else None
 
     def create_vm(self, spec: VmSpec) -> VmInfo:
@@ -192,7 +183,7 @@ class PsrpHost:
             "Notes": spec.notes,
             "Path": spec.path or "",
         }
-        return self._vm(self._one("create_vm", "New-VM", params))
+        return vm_info(self._one("create_vm", "New-VM", params))
 
     def set_vm_state(self, name: str, action: VmAction, *, timeout_s: float = 120.0) -> VmInfo:
         action = VmAction(action)
@@ -208,24 +199,12 @@ class PsrpHost:
         params = {"Name": name, "Action": action.value, "TimeoutSeconds": max(1, int(timeout_s))}
         # the call's own deadline leaves the script time to report its timeout itself
         call_timeout = max(self.settings.call_timeout_s, timeout_s + 30)
-        return self._vm(self._one("set_vm_state", cmdlet, params, timeout_s=call_timeout))
+        return vm_info(self._one("set_vm_state", cmdlet, params, timeout_s=call_timeout))
 
     def remove_vm(self, name: str) -> None:
         self._run("remove_vm", "Remove-VM", {"Name": name})
 
     # ---- disks ------------------------------------------------------------------------------
-    @staticmethod
-    def _slot(r: Record) -> DiskSlot:
-        kind: DiskKind = "dvd" if r.text("Kind") == "dvd" else "hdd"
-        controller: Controller = "ide" if r.enum_str("ControllerType").upper() == "IDE" else "scsi"
-        return DiskSlot(
-            r.text("Path"),
-            kind,
-            controller,
-            r.integer("ControllerNumber"),
-            r.integer("ControllerLocation"),
-        )
-
     def attach_disk(
         self, vm: str, path: str, *, kind: DiskKind = "hdd", controller: Controller = "scsi"
     ) -> DiskSlot:
@@ -235,31 +214,18 @@ class PsrpHost:
             )
         cmdlet = "Add-VMHardDiskDrive" if kind == "hdd" else "Add-VMDvdDrive"
         params = {"VMName": vm, "Path": path, "Kind": kind, "Controller": controller}
-        return self._slot(self._one("attach_disk", cmdlet, params))
+        return disk_slot(self._one("attach_disk", cmdlet, params))
 
     def detach_disk(self, vm: str, path: str) -> None:
         self._run("detach_disk", "Remove-VMHardDiskDrive", {"VMName": vm, "Path": path})
 
     def list_disks(self, vm: str) -> list[DiskSlot]:
         slots = [
-            self._slot(r) for r in self._run("list_disks", "Get-VMHardDiskDrive", {"VMName": vm})
+            disk_slot(r) for r in self._run("list_disks", "Get-VMHardDiskDrive", {"VMName": vm})
         ]
         return sorted(slots, key=lambda s: (s.controller, s.controller_number, s.location))
 
     # ---- NICs -------------------------------------------------------------------------------
-    @staticmethod
-    def _nic(r: Record) -> NicInfo:
-        from wincloud.hyperv.fake import normalize_mac
-
-        vlan = r.opt_integer("AccessVlanId")
-        return NicInfo(
-            name=r.text("Name"),
-            mac=normalize_mac(r.text("MacAddress")),
-            switch=r.opt_text("SwitchName"),
-            vlan_id=vlan if vlan else None,
-            vm_name=r.text("VMName", ""),
-        )
-
     def add_nic(
         self, vm: str, nic_name: str, *, mac: str | None = None, switch: str | None = None
     ) -> NicInfo:
@@ -269,7 +235,7 @@ class PsrpHost:
             "Mac": _mac_param(mac) if mac else "",
             "Switch": switch or "",
         }
-        return self._nic(self._one("add_nic", "Add-VMNetworkAdapter", params))
+        return nic_info(self._one("add_nic", "Add-VMNetworkAdapter", params))
 
     def _port(self, vm: str, nic_name: str, action: str, cmdlet: str, **extra: Any) -> None:
         self._run(
@@ -286,9 +252,7 @@ class PsrpHost:
         self._port(vm, nic_name, "remove", "Remove-VMNetworkAdapter")
 
     def list_nics(self, vm: str) -> list[NicInfo]:
-        return [
-            self._nic(r) for r in self._run("list_nics", "Get-VMNetworkAdapter", {"VMName": vm})
-        ]
+        return [nic_info(r) for r in self._run("list_nics", "Get-VMNetworkAdapter", {"VMName": vm})]
 
     def set_port_vlan(self, vm: str, nic_name: str, vlan_id: int | None) -> None:
         if vlan_id is not None and not 1 <= vlan_id <= 4094:
@@ -296,25 +260,6 @@ class PsrpHost:
         self._port(vm, nic_name, "vlan", "Set-VMNetworkAdapterVlan", VlanId=vlan_id or 0)
 
     # ---- virtual disks ----------------------------------------------------------------------
-    def _vhd(self, r: Record) -> VhdInfo:
-        fmt = r.enum_str("VhdFormat").lower()
-        kind = r.enum_str("VhdType").lower()
-        if fmt not in ("vhd", "vhdx") or kind not in ("fixed", "dynamic", "differencing"):
-            raise HostOperationFailed(
-                f"Get-VHD on {self.name}: unknown disk {fmt}/{kind}",
-                host=self.name,
-                cmdlet="Get-VHD",
-            )
-        return VhdInfo(
-            path=r.text("Path"),
-            format=VhdFormat(fmt),
-            vhd_type=VhdType(kind),
-            size_bytes=r.integer("Size"),
-            file_size_bytes=r.integer("FileSize"),
-            parent_path=r.opt_text("ParentPath"),
-            attached=bool(r.opt_flag("Attached")),
-        )
-
     def new_vhd(
         self, path: str, size_bytes: int, *, fmt: VhdFormat = VhdFormat.VHDX, dynamic: bool = True
     ) -> VhdInfo:
@@ -328,17 +273,17 @@ class PsrpHost:
         if size_bytes <= 0:
             raise ConfigError("a virtual disk size is positive", subject=f"{path} size")
         params = {"Path": path, "SizeBytes": _u64(size_bytes), "Dynamic": dynamic}
-        return self._vhd(self._one("new_vhd", "New-VHD", params))
+        return vhd_info(self._one("new_vhd", "New-VHD", params))
 
     def new_diff_vhd(self, parent: str, child: str) -> VhdInfo:
-        return self._vhd(self._one("new_vhd", "New-VHD", {"Path": child, "ParentPath": parent}))
+        return vhd_info(self._one("new_vhd", "New-VHD", {"Path": child, "ParentPath": parent}))
 
     def get_vhd(self, path: str) -> VhdInfo:
-        return self._vhd(self._one("get_vhd", "Get-VHD", {"Path": path}))
+        return vhd_info(self._one("get_vhd", "Get-VHD", {"Path": path}))
 
     def resize_vhd(self, path: str, size_bytes: int) -> VhdInfo:
         params = {"Path": path, "SizeBytes": _u64(size_bytes)}
-        return self._vhd(self._one("resize_vhd", "Resize-VHD", params))
+        return vhd_info(self._one("resize_vhd", "Resize-VHD", params))
 
     def merge_vhd(self, child: str, dest: str | None = None) -> None:
         self._run(
@@ -350,7 +295,7 @@ class PsrpHost:
 
     def set_vhd_parent(self, child: str, parent: str) -> VhdInfo:
         params = {"Path": child, "ParentPath": parent}
-        return self._vhd(self._one("set_vhd_parent", "Set-VHD", params))
+        return vhd_info(self._one("set_vhd_parent", "Set-VHD", params))
 
     # ---- files ------------------------------------------------------------------------------
     def file_exists(self, path: str) -> bool:
@@ -452,19 +397,9 @@ class PsrpHost:
         return bytes(data) if isinstance(data, bytes | bytearray) else b""
 
     # ---- checkpoints ------------------------------------------------------------------------
-    @staticmethod
-    def _ckpt(r: Record) -> CheckpointInfo:
-        return CheckpointInfo(
-            name=r.text("Name"),
-            vm_name=r.text("VMName"),
-            created_at=r.datetime("CreationTime"),
-            parent_name=r.opt_text("ParentSnapshotName"),
-            disk_paths=tuple(r.str_list("DiskPaths")),
-        )
-
     def create_checkpoint(self, vm: str, name: str) -> CheckpointInfo:
         params = {"VMName": vm, "Action": "create", "Name": name}
-        return self._ckpt(self._one("checkpoint", "Checkpoint-VM", params))
+        return checkpoint_info(self._one("checkpoint", "Checkpoint-VM", params))
 
     def remove_checkpoint(self, vm: str, name: str) -> None:
         self._run(
@@ -476,6 +411,6 @@ class PsrpHost:
 
     def list_checkpoints(self, vm: str) -> list[CheckpointInfo]:
         return [
-            self._ckpt(r)
+            checkpoint_info(r)
             for r in self._run("checkpoint", "Get-VMSnapshot", {"VMName": vm, "Action": "list"})
         ]

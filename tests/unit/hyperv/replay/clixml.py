@@ -116,7 +116,7 @@ def dt_(name: str, value: dt.datetime | None) -> str:
     if value is None:
         return f'<Nil N="{name}" />'
     utc = value.astimezone(dt.UTC)
-    return f'<DT N="{name}">{utc.strftime("%Y-%m-%dT%H:%M:%S")}.{utc.microsecond:06d}0Z</DT>'
+    return f'<DT N="{name}">{utc.strftime("%Y-%m-%dT%H:%M:%S")}.{utc.microsecond:06d}0+00:00</DT>'
 
 
 def timespan(seconds: float) -> str:
