@@ -22,7 +22,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wincloud.hyperv.vhd import create_differencing, create_disk, open_disk
+from wincloud.hyperv.vhd import check, create_differencing, create_disk, open_disk, resize
 
 pytestmark = pytest.mark.interop
 
@@ -150,11 +150,10 @@ def test_we_read_what_qemu_img_writes(tmp_path, fmt, options, name):
     with open_disk(image) as disk:
         ours = disk.read(0, disk.virtual_size)
     assert ours == back.read_bytes() == content
+    assert check(image) == []
 
 
 def test_we_read_an_empty_qemu_vhdx_and_find_no_problem(tmp_path):
-    from wincloud.hyperv.vhd import check
-
     image = tmp_path / "e.vhdx"
     assert qemu_img("create", "-q", "-f", "vhdx", str(image), "3G").returncode == 0
     with open_disk(image) as disk:
@@ -191,6 +190,20 @@ def test_flattened_chain_is_identical_for_qemu(tmp_path):
     for target in ("flat.vhdx", "flat.vhd"):
         convert(paths[-1], tmp_path / target)
         qemu_agrees(tmp_path / target, model, tmp_path)
+
+
+@pytest.mark.parametrize("ext", ["vhdx", "vhd"])
+def test_grown_disks_still_satisfy_every_reader(tmp_path, ext):
+    (path,), model = build_chain(tmp_path, ext, "dynamic", 0, 4 * MiB, seed=21)
+    resize(path, 300 * MiB)  # with 1 MiB blocks the VHDX BAT moves; the VHD table too
+    grown = model + bytes(300 * MiB - len(model))
+    with open_disk(path, writable=True) as disk:
+        disk.write(299 * MiB, b"tail" * 256)
+    grown = grown[: 299 * MiB] + b"tail" * 256 + grown[299 * MiB + 1024 :]
+    qemu_agrees(path, grown, tmp_path)
+    assert libvhdi_read([path], len(grown)) == grown
+    assert dissect_read(path, len(grown)) == grown
+    assert check(path) == []
 
 
 @settings(

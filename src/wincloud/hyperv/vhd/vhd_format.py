@@ -90,7 +90,10 @@ class Footer:
         return bytes(raw)
 
     def resized(self, size: int) -> Footer:
-        return replace(self, current_size=size, geometry=geometry(size))
+        """The footer of the disk grown or shrunk to ``size``. The original size is
+        informational in the specification, but libvhdi takes the disk size from it: both
+        change."""
+        return replace(self, current_size=size, original_size=size, geometry=geometry(size))
 
 
 def parse_footer(raw: bytes, *, subject: str, where: str = "footer") -> Footer:

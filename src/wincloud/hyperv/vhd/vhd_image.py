@@ -291,7 +291,15 @@ class VhdImage(DiskImage):
             found.append("VHD footer copy at offset 0 differs from the footer at the end")
         span = self._bitmap_bytes + self.block_size
         starts = sorted(e * _SECTOR for e in self._bat if e != fmt.UNUSED)
+        header = self.header
+        fixed_spans = [
+            (0, 512),
+            (self.footer.data_offset, self.footer.data_offset + fmt.HEADER_SIZE),
+            (header.table_offset, header.table_offset + 4 * header.max_table_entries),
+        ]
         for index, start in enumerate(starts):
+            if any(start < end and begin < start + span for begin, end in fixed_spans):
+                found.append(f"VHD block at offset {start} overlaps the header or the BAT")
             if start + span > self._next:
                 found.append(f"VHD block at offset {start} runs past the footer")
             if index and starts[index - 1] + span > start:

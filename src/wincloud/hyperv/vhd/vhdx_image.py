@@ -356,6 +356,6 @@ class VhdxImage(DiskImage):
             if a_at + a_len > b_at:
                 found.append(f"VHDX {a_name} overlaps {b_name}")
         for at, length, name in spans:
-            if at + length > size and name.startswith("payload") and self.kind != "fixed":
+            if at + length > size and name.startswith("payload"):
                 found.append(f"VHDX {name} lies beyond the end of the file")
         return found
