@@ -163,3 +163,11 @@ def test_a_differencing_record_reads_back_naming_its_parent():
     host.make_dir("C:\\e")
     host.write_file("C:\\e\\child.vhdx", [data])
     assert host.get_vhd("C:\\e\\child.vhdx").parent_path.lower() == "c:\\d\\base.vhdx"
+
+
+def test_get_vhd_file_size_is_what_read_file_hands_out():
+    host = FakeHost()
+    _chain(host)
+    for path in ("C:\\d\\base.vhdx", "C:\\d\\child.vhdx"):
+        size = host.get_vhd(path).file_size_bytes
+        assert len(host.read_file(path, max_bytes=1 << 30)) == size

@@ -5,28 +5,33 @@ locator. Fixed disks are refused above ``MAX_FIXED`` (their file is the whole vi
 
 from __future__ import annotations
 
+import functools
 import tempfile
 from pathlib import Path
 
-from wincloud.hyperv.fake._fs import VhdRecord
-from wincloud.hyperv.host import VhdType
+from wincloud.hyperv.host import VhdFormat, VhdType
 
 MAX_FIXED = 64 * 1024 * 1024
 
 
-def render_vhd(rec: VhdRecord, parent_path: str | None) -> bytes | None:
-    """The disk's bytes, or None when they would be too large to build in memory."""
+@functools.lru_cache(maxsize=64)
+def render_vhd(
+    fmt: VhdFormat, kind: VhdType, size_bytes: int, parent_path: str | None
+) -> bytes | None:
+    """The disk's bytes, or None when they would be too large to build in memory. Cached: an
+    empty disk's bytes depend only on these four values (our writer is deterministic enough for
+    a fake: identities are fresh GUIDs, sizes and layout are not)."""
     from wincloud.hyperv.vhd import create_differencing, create_disk
 
-    if rec.vhd_type is VhdType.FIXED and rec.size_bytes > MAX_FIXED:
+    if kind is VhdType.FIXED and size_bytes > MAX_FIXED:
         return None
-    suffix = "." + rec.format.value
+    suffix = "." + fmt.value
     with tempfile.TemporaryDirectory(prefix="wincloud-fake-") as tmp:
         out = Path(tmp) / ("disk" + suffix)
-        if rec.vhd_type is VhdType.DIFFERENCING:
+        if kind is VhdType.DIFFERENCING:
             parent = Path(tmp) / ("parent" + suffix)
-            create_disk(parent, rec.size_bytes, kind="dynamic")
+            create_disk(parent, size_bytes, kind="dynamic")
             create_differencing(parent, out, parent_path_for_locator=parent_path)
         else:
-            create_disk(out, rec.size_bytes, kind=rec.vhd_type.value)
+            create_disk(out, size_bytes, kind=kind.value)
         return out.read_bytes()

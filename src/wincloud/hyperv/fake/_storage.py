@@ -176,10 +176,20 @@ class FakeStorage:
             format=rec.format,
             vhd_type=rec.vhd_type,
             size_bytes=rec.size_bytes,
-            file_size_bytes=f.size,
+            file_size_bytes=self._file_size(f, rec, parent),
             parent_path=parent,
             attached=key(f.path) in self._open_keys(),
         )
+
+    @staticmethod
+    def _file_size(f: FakeFile, rec: VhdRecord, parent: str | None) -> int:
+        """What read_file would hand out: a record's rendered bytes, when they can be built."""
+        if f.vhd is None:
+            return len(f.data)
+        from wincloud.hyperv.fake._render import render_vhd
+
+        data = render_vhd(rec.format, rec.vhd_type, rec.size_bytes, parent)
+        return len(data) if data is not None else f.size
 
     # ---- virtual disks ----
     def new_vhd(
@@ -456,7 +466,7 @@ class FakeStorage:
 
             rec = self._vhd_of(f, "Get-Content")
             parent = self._info(f, rec).parent_path
-            data = render_vhd(rec, parent)
+            data = render_vhd(rec.format, rec.vhd_type, rec.size_bytes, parent)
             if data is None:
                 raise self._error(
                     HostOperationFailed,
