@@ -111,7 +111,7 @@ class VmAction(StrEnum):
     SAVE = "save"  # Save-VM
     PAUSE = "pause"  # Suspend-VM
     RESUME = "resume"  # Resume-VM
-    RESET = "reset"  # Restart-VM -Force -TurnOff (hard reset)
+    RESET = "reset"  # Restart-VM -Force (hard reset of a running VM)
 
 
 class VhdFormat(StrEnum):
