@@ -123,3 +123,21 @@ def test_inspect_reports_a_missing_parent_instead_of_failing(tmp_path):
     info = inspect(tmp_path / "child.vhd")
     assert info.type == "differencing"
     assert info.linkage.startswith("parent not found")
+
+
+@pytest.mark.parametrize("ext", ["vhdx", "vhd"])
+def test_a_grown_child_reads_zeros_past_its_parent(tmp_path, ext):
+    base, model = filled(tmp_path, f"base.{ext}")
+    child = tmp_path / f"child.{ext}"
+    create_differencing(base, child)
+    from wincloud.hyperv.vhd import resize
+
+    resize(child, 2 * SIZE)
+    with open_disk(child, writable=True) as disk:
+        disk.write(2 * SIZE - 4096, b"end!" * 1024)
+    with open_disk(child) as disk:
+        assert disk.read(0, SIZE) == bytes(model)
+        assert disk.read(SIZE, SIZE - 4096) == bytes(SIZE - 4096)
+        assert disk.read(2 * SIZE - 4096, 4096) == b"end!" * 1024
+    with pytest.raises(VhdError, match="cannot be shrunk"):
+        resize(child, SIZE)
