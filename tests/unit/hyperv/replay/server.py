@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import re
 import socket
+import ssl
 import threading
 import time
 import uuid
@@ -83,10 +84,13 @@ class ReplayServer:
 
     # ---- lifecycle ----
     @contextmanager
-    def running(self) -> Iterator[ReplayServer]:
+    def running(self, tls: ssl.SSLContext | None = None) -> Iterator[ReplayServer]:
+        """Serve on 127.0.0.1:<free port>; HTTPS when a server TLS context is given."""
         handler = _handler_for(self)
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._httpd.daemon_threads = True
+        if tls is not None:
+            self._httpd.socket = tls.wrap_socket(self._httpd.socket, server_side=True)
         thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05})
         thread.start()
         try:
