@@ -27,14 +27,14 @@ log = logging.getLogger(__name__)
 Auth = Literal["ntlm", "kerberos", "negotiate", "basic", "credssp", "certificate"]
 Transport = Literal["https", "http"]
 AUTHS: tuple[str, ...] = ("ntlm", "kerberos", "negotiate", "basic", "credssp", "certificate")
-_OPERATION_TIMEOUT_FAULT = 2150858793  # WSMan: the Receive had nothing within OperationTimeout
 _MAX_POLLS = 100_000
 
 
 class _NotStarted(Exception):
-    """The pipeline could not be created (carries the translated error)."""
+    """The host refused to create the pipeline or the connection failed while asking: the
+    script did not run. (A timeout is not this: the host may have started the script.)"""
 
-    def __init__(self, error: HostUnreachable | HostTimeout) -> None:
+    def __init__(self, error: HostUnreachable) -> None:
         super().__init__(str(error))
         self.error = error
 
@@ -212,7 +212,7 @@ class Session:
             ps.add_parameter(name, value)
         try:
             self._translate(ps.begin_invoke, cmdlet)
-        except (HostUnreachable, HostTimeout) as exc:
+        except HostUnreachable as exc:
             raise _NotStarted(exc) from exc
         polls = 0
         while ps.state == PSInvocationState.RUNNING:
