@@ -153,3 +153,31 @@ def test_reads_survive_dropped_server_connections(make_instance):
         ref = repo.ref_by_address(ip)
     assert ref is not None
     assert ref.uuid == inst.uuid
+
+
+def test_an_existing_empty_file_is_given_the_schema_without_create(tmp_path, make_instance):
+    path = tmp_path / "touched.db"
+    path.touch(mode=0o600)
+    with open_repo(f"sqlite:///{path}") as repo:
+        repo.add(make_instance())
+        assert len(repo.list()) == 1
+
+
+def test_a_missing_file_or_directory_is_a_store_error_naming_the_url(tmp_path):
+    for missing in (tmp_path / "nofile.db", tmp_path / "nodir" / "metadata.db"):
+        url = f"sqlite:///{missing}"
+        with pytest.raises(StoreError, match="there is no SQLite database at") as err:
+            open_repo(url)
+        assert err.value.subject == url
+        assert f"wincloud db init --db {url}" in (err.value.hint or "")
+        assert "metadata serve --create" in (err.value.hint or "")
+        assert not missing.exists()
+        assert not (tmp_path / "nodir").exists()
+
+
+def test_relative_sqlite_urls_are_relative_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError, match=f"no SQLite database at {tmp_path}/var/lib/m.db"):
+        open_repo("sqlite:///var/lib/m.db")
+    open_repo("sqlite:///var/lib/m.db", create=True).close()
+    assert (tmp_path / "var" / "lib" / "m.db").is_file()
