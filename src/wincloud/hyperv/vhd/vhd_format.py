@@ -129,7 +129,10 @@ def parse_footer(raw: bytes, *, subject: str, where: str = "footer") -> Footer:
 @dataclass(frozen=True)
 class Locator:
     code: bytes
-    data_space: int  # as stored: sectors per the specification (some writers store bytes)
+    # The specification says sectors; Windows writes bytes (a locator at 0x1000 with space
+    # 4096 followed by the BAT at 0x2000). We write bytes, as Windows does, and read only
+    # data_length bytes, so either reading works.
+    data_space: int
     data_length: int
     data_offset: int
 

@@ -133,7 +133,7 @@ class VhdImage(DiskImage):
                 if text:
                     blob = text.encode("utf-16-le")
                     space = round_up(len(blob), _SECTOR)
-                    locators.append(fmt.Locator(code, space // _SECTOR, len(blob), position))
+                    locators.append(fmt.Locator(code, space, len(blob), position))
                     blobs.append((position, blob.ljust(space, b"\0")))
                     position += space
         image.header = fmt.DynamicHeader(
