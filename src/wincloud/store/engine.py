@@ -182,15 +182,19 @@ def begin_write(engine: Engine, *, timeout: float | None = None) -> Iterator[Con
     file = _FILES.get(engine)
     if file is not None:
         file.check_writable()
+    started = time.monotonic()
     with engine.connect() as conn:
         conn.execution_options(**{WRITE: True})
-        sqlite_wait = timeout is not None and conn.dialect.name == "sqlite"
+        # What is left of ``timeout`` once a connection is in hand (at least 1 ms: a lock
+        # that is free is still taken, a held one is given up on at once).
+        left = None if timeout is None else max(0.001, timeout - (time.monotonic() - started))
+        sqlite_wait = left is not None and conn.dialect.name == "sqlite"
         if sqlite_wait:
-            _set_busy_timeout(conn, timeout or 0.0)
+            _set_busy_timeout(conn, left or 0.001)
         try:
             with conn.begin():
-                if timeout is not None and conn.dialect.name == "postgresql":
-                    ms = max(1, int(timeout * 1000))
+                if left is not None and conn.dialect.name == "postgresql":
+                    ms = int(left * 1000)
                     conn.exec_driver_sql(f"SET LOCAL lock_timeout = {ms}")
                     conn.exec_driver_sql(f"SET LOCAL statement_timeout = {ms}")
                 yield conn
@@ -205,7 +209,7 @@ def _set_busy_timeout(conn: Connection, seconds: float) -> None:
     """Set the busy timeout of the connection's SQLite handle (outside any transaction)."""
     driver = conn.connection.driver_connection
     if driver is not None:
-        driver.execute(f"PRAGMA busy_timeout = {max(0, int(seconds * 1000))}")
+        driver.execute(f"PRAGMA busy_timeout = {max(1, int(seconds * 1000))}")
 
 
 def describe_db_error(exc: SQLAlchemyError) -> str:
