@@ -153,6 +153,16 @@ def test_we_read_what_qemu_img_writes(tmp_path, fmt, options, name):
     assert check(image) == []
 
 
+def test_qemu_img_reads_a_streamed_fixed_vhd(tmp_path):
+    from wincloud.hyperv.vhd import fixed_vhd_stream
+
+    raw = random.Random(4).randbytes(3 * MiB)
+    path = tmp_path / "drive.vhd"
+    path.write_bytes(b"".join(fixed_vhd_stream([raw], len(raw))))
+    qemu_agrees(path, raw, tmp_path)
+    assert libvhdi_read([path], len(raw)) == raw
+
+
 def test_we_read_an_empty_qemu_vhdx_and_find_no_problem(tmp_path):
     image = tmp_path / "e.vhdx"
     assert qemu_img("create", "-q", "-f", "vhdx", str(image), "3G").returncode == 0

@@ -3,7 +3,8 @@
 Reading: ``open_disk(path)`` opens a VHD, VHDX or raw file with its chain of parents and returns
 a ``DiskImage`` (``read(offset, length)``, ``iter_chunks()``, ``virtual_size``, ``kind``...).
 Writing: ``create_disk``, ``create_differencing``, ``write_from_stream``, ``convert``,
-``resize``; inspecting: ``inspect``, ``check``. Errors are ``VhdError`` (code ``vhd-error``).
+``resize``, ``fixed_vhd_stream`` (raw stream -> fixed VHD stream, no file); inspecting:
+``inspect``, ``check``. Errors are ``VhdError`` (code ``vhd-error``).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from wincloud.hyperv.vhd.ops import (
     write_from_stream,
 )
 from wincloud.hyperv.vhd.sizes import format_size, parse_size
+from wincloud.hyperv.vhd.stream import fixed_vhd_footer, fixed_vhd_stream
 from wincloud.hyperv.vhd.vhd_image import VhdImage
 from wincloud.hyperv.vhd.vhdx_image import VhdxImage
 
@@ -40,6 +42,8 @@ __all__ = [
     "create_differencing",
     "create_disk",
     "detect_format",
+    "fixed_vhd_footer",
+    "fixed_vhd_stream",
     "format_size",
     "inspect",
     "open_disk",

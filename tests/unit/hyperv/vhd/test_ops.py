@@ -141,3 +141,18 @@ def test_a_grown_child_reads_zeros_past_its_parent(tmp_path, ext):
         assert disk.read(2 * SIZE - 4096, 4096) == b"end!" * 1024
     with pytest.raises(VhdError, match="cannot be shrunk"):
         resize(child, SIZE)
+
+
+def test_fixed_vhd_stream_is_a_fixed_vhd_without_a_file(tmp_path):
+    from wincloud.hyperv.vhd import fixed_vhd_stream
+
+    raw = random.Random(6).randbytes(MiB + 100)
+    path = tmp_path / "drive.vhd"
+    path.write_bytes(b"".join(fixed_vhd_stream([raw[:5000], raw[5000:]], len(raw))))
+    with open_disk(path) as disk:
+        assert (disk.format, disk.kind, disk.virtual_size) == ("vhd", "fixed", MiB + 512)
+        assert disk.read(0, MiB + 512) == raw + bytes(412)
+    with pytest.raises(VhdError, match="ended after 10 of 20"):
+        list(fixed_vhd_stream([b"x" * 10], 20))
+    with pytest.raises(VhdError, match="longer than 20"):
+        list(fixed_vhd_stream([b"x" * 30], 20))
