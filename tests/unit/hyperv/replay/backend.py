@@ -351,9 +351,15 @@ class FakeBackend:
     def _write_chunk(self, p: dict[str, Any]) -> list[str]:
         # the partial file lives on the fake's volume like the real one does on the host
         path, data = p["Path"], p.get("Data") or b""
-        prior = b"" if not p.get("Append") else self.fake.read_file(path, max_bytes=1 << 40)
-        self.fake.write_file(path, [prior, data])
-        return [custom(cx.i64("Length", len(prior) + len(data)))]
+        if not p.get("Append"):
+            self.fake.write_file(path, [data])
+            return [custom(cx.i64("Length", len(data)))]
+        # append in place (the fake's volume is ours to touch here; rewriting would be O(n^2))
+        from wincloud.hyperv.fake._fs import key
+
+        held = self.fake._volume.files[key(path)].data
+        held += data
+        return [custom(cx.i64("Length", len(held)))]
 
     def _finish_write(self, p: dict[str, Any]) -> list[str]:
         partial, path = p["Partial"], p["Path"]
