@@ -40,7 +40,6 @@ from wincloud.server.responses import response
 from wincloud.server.settings import MAX_TOKEN_TTL, Freshness, ServerSettings, TokenMode
 from wincloud.store import SqlInstanceRepo
 from wincloud.store.changes import ChangeFeed, IndexEntry, PgListener, SeqWatcher, Watcher
-from wincloud.tree import render_http
 from wincloud.tree.versions import LATEST, OPENSTACK_VERSIONS, PASSWORD_SINCE, since
 
 log = logging.getLogger("wincloud.server")
@@ -341,7 +340,7 @@ class MetadataApp:
                 subject=self.repo.url,
                 hint=f"replace it: wincloud instance update {entry.uuid} FILE",
             ) from exc
-        return Rendered(instance, entry, render_http(instance))
+        return Rendered(instance, entry)  # its parts render as guests ask for them
 
     async def _store(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a store call in the pool, timing it for the metrics."""

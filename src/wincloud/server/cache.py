@@ -1,9 +1,10 @@
 """Rendered trees, kept until their record changes, bounded by count and by bytes.
 
-A tree is rendered once per record revision; each answer's complete HTTP response (status
-line, headers and body) is built on first use and kept with the tree, so a repeated request
-costs one dict lookup and one write. Bodies equal across paths of one tree (many versions of
-a file are identical) are stored once. Only the event loop's thread uses the cache.
+A tree is rendered once per record revision, one part (version) at a time as guests first ask
+for it (a guest reads two or three of the 25 versions); each answer's complete HTTP response
+(status line, headers and body) is built on first use and kept with the tree, so a repeated
+request costs one dict lookup and one write. Bodies equal across paths of one tree (many
+versions of a file are identical) are stored once. Only the event loop's thread uses the cache.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from typing import Final
 from wincloud.model import Instance
 from wincloud.server.responses import ok_response
 from wincloud.store.changes import IndexEntry
+from wincloud.tree import http_part, render_http_part
+from wincloud.tree.render import HTTP_PARTS
 
 # What a cached path costs beyond its bytes (dict slot, bytes object headers), roughly.
 _PER_PATH: Final = 120
@@ -23,28 +26,58 @@ _PER_TREE: Final = 2048
 class Rendered:
     __slots__ = (
         "by_body",
+        "distinct",
         "files",
         "heads",
         "incarnation",
         "instance",
+        "parts",
         "responses",
         "revision",
         "size",
         "uuid",
     )
 
-    def __init__(self, instance: Instance, entry: IndexEntry, files: dict[str, bytes]) -> None:
+    def __init__(
+        self, instance: Instance, entry: IndexEntry, files: dict[str, bytes] | None = None
+    ) -> None:
+        """``files``: the whole tree, already rendered; otherwise parts render on demand."""
         self.instance = instance
         self.uuid = entry.uuid
         self.revision = entry.revision
         self.incarnation = entry.incarnation
-        distinct: dict[bytes, bytes] = {}
-        self.files = {path: distinct.setdefault(body, body) for path, body in files.items()}
+        self.files: dict[str, bytes] = {}
+        self.distinct: dict[bytes, bytes] = {}  # each body once
+        self.parts: set[str] = set()
         self.responses: dict[str, bytes] = {}  # path -> full 200 response
         self.heads: dict[str, bytes] = {}  # path -> the same, headers only (HEAD)
         # (id of a body in files, content type, head) -> its response: shared across paths
         self.by_body: dict[tuple[int, str, bool], bytes] = {}
-        self.size = _PER_TREE + sum(map(len, distinct)) + _PER_PATH * len(self.files)
+        self.size = _PER_TREE
+        if files is not None:
+            self.add(files)
+            self.parts.update(HTTP_PARTS)
+
+    def add(self, files: dict[str, bytes]) -> int:
+        """Take rendered files in; the bytes this tree grew by."""
+        grown = 0
+        for path, body in files.items():
+            kept = self.distinct.get(body)
+            if kept is None:
+                kept = self.distinct[body] = body
+                grown += len(body)
+            self.files[path] = kept
+            grown += _PER_PATH
+        self.size += grown
+        return grown
+
+    def render_for(self, path: str) -> int:
+        """Render the part that holds ``path`` unless it is there; the bytes grown."""
+        part = http_part(path)
+        if part is None or part in self.parts:
+            return 0
+        self.parts.add(part)
+        return self.add(render_http_part(self.instance, part))
 
     def is_current(self, entry: IndexEntry) -> bool:
         return entry.revision == self.revision and entry.incarnation == self.incarnation
@@ -83,21 +116,29 @@ class TreeCache:
         if found is not None:
             return found
         body = rendered.files.get(path)
+        grown = 0
         if body is None:
-            return None
+            grown = rendered.render_for(path)
+            body = rendered.files.get(path)
+            if body is None:
+                self._grew(rendered, grown)
+                return None
         key = (id(body), _content_type(path), head)
         found = rendered.by_body.get(key)  # the same bytes under another path (version)
-        grown = _PER_PATH
+        extra = _PER_PATH
         if found is None:
             found = rendered.by_body[key] = ok_response(body, key[1], head=head)
-            grown += len(found)
+            extra += len(found)
         table[path] = found
-        rendered.size += grown
-        if self._items.get(rendered.uuid) is rendered:
+        rendered.size += extra  # (render_for has counted its own growth in)
+        self._grew(rendered, grown + extra)
+        return found
+
+    def _grew(self, rendered: Rendered, grown: int) -> None:
+        if grown and self._items.get(rendered.uuid) is rendered:
             self._items.move_to_end(rendered.uuid)
             self.bytes += grown
             self._shrink()
-        return found
 
     def drop(self, uuid: str) -> None:
         gone = self._items.pop(uuid, None)

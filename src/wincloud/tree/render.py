@@ -41,20 +41,49 @@ def render_drive(instance: Instance) -> dict[str, bytes]:
     return files
 
 
+_OPENSTACK_SET = frozenset(OPENSTACK_ALL)
+_EC2_SET = frozenset(EC2_ALL)
+HTTP_PARTS = ("", *EC2_ALL, *(f"openstack/{version}" for version in OPENSTACK_ALL))
+
+
+def http_part(path: str) -> str | None:
+    """Which part of the HTTP tree holds ``path`` (a normalized path): ``""`` for the two
+    roots, an EC2 version, or ``openstack/<version>``; None when no part can hold it."""
+    if path in ("", "openstack"):
+        return ""
+    first, _, rest = path.partition("/")
+    if first == "openstack":
+        version = rest.partition("/")[0]
+        return f"openstack/{version}" if version in _OPENSTACK_SET else None
+    return first if first in _EC2_SET else None
+
+
+def render_http_part(instance: Instance, part: str) -> dict[str, bytes]:
+    """One part of ``render_http`` (see ``http_part``): the service renders a version only
+    when a guest first asks for it."""
+    if part == "":
+        return {"": _lines(EC2_ALL), "openstack": _lines(OPENSTACK_ALL)}
+    tree: dict[str, bytes] = {}
+    if part.startswith("openstack/"):
+        version = part.removeprefix("openstack/")
+        tree[part] = _lines(openstack.listing(instance, version))
+        for name, data in openstack.version_files(instance, version, for_drive=False).items():
+            tree[f"{part}/{name}"] = data
+        return tree
+    has_user_data = instance.user_data is not None
+    tree[part] = _lines(["meta-data/", "user-data"] if has_user_data else ["meta-data/"])
+    ec2.flatten(ec2.meta_data(instance, part), f"{part}/meta-data", tree)
+    if instance.user_data is not None:
+        tree[f"{part}/user-data"] = instance.user_data
+    return tree
+
+
 def render_http(instance: Instance) -> dict[str, bytes]:
     """Every path the HTTP service answers for this instance, directories included as their
     listings. Paths have no leading or trailing slash; the EC2 root is ``""``."""
-    tree: dict[str, bytes] = {"": _lines(EC2_ALL), "openstack": _lines(OPENSTACK_ALL)}
-    for version in EC2_ALL:
-        has_user_data = instance.user_data is not None
-        tree[version] = _lines(["meta-data/", "user-data"] if has_user_data else ["meta-data/"])
-        ec2.flatten(ec2.meta_data(instance, version), f"{version}/meta-data", tree)
-        if instance.user_data is not None:
-            tree[f"{version}/user-data"] = instance.user_data
-    for version in OPENSTACK_ALL:
-        tree[f"openstack/{version}"] = _lines(openstack.listing(instance, version))
-        for name, data in openstack.version_files(instance, version, for_drive=False).items():
-            tree[f"openstack/{version}/{name}"] = data
+    tree: dict[str, bytes] = {}
+    for part in HTTP_PARTS:
+        tree.update(render_http_part(instance, part))
     return tree
 
 
