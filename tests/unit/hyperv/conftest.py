@@ -57,6 +57,8 @@ def replay() -> Iterator[Replay]:
     server = ReplayServer(FakeBackend(fake))
     with server.running():
         yield Replay(server, fake)
+    # every parameter PsrpHost sent must be declared by its script, or a real host would refuse
+    assert server.mismatches == []
 
 
 @pytest.fixture

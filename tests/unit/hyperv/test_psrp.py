@@ -235,3 +235,10 @@ def test_a_refusal_is_recognised_by_its_message_tag_when_the_id_was_rewritten():
     err = error_from_records([record], host="hv1", cmdlet="Remove-Item")
     assert type(err).__name__ == "PathInUse"
     assert str(err) == "Remove-Item failed on hv1: the file is in use: C:\\d\\root.vhdx"
+
+
+def test_declared_parameters_are_read_from_the_param_block():
+    from tests.unit.hyperv.replay.server import declared_params
+
+    assert declared_params(scripts.load("set_vm_state")) == {"Name", "Action", "TimeoutSeconds"}
+    assert declared_params(scripts.load("list_switches")) == set()

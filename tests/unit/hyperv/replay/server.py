@@ -78,6 +78,7 @@ class ReplayServer:
         self.calls: list[Call] = []
         self.hang: set[str] = set()
         self.signals: list[str] = []
+        self.mismatches: list[str] = []  # parameters sent that the script does not declare
         self.requests = 0
         self._lock = threading.Lock()
         self._httpd: ThreadingHTTPServer | None = None
@@ -234,6 +235,9 @@ class ReplayServer:
         m = _NAME.match(text)
         name = m[1] if m else "?"
         self.calls.append(Call(name, text, params))
+        undeclared = sorted(set(params) - declared_params(text))
+        if undeclared:  # a real host would fail: "A parameter cannot be found that matches ..."
+            self.mismatches.append(f"{name}: {', '.join(undeclared)}")
         if name in self.hang:
             pipe.hang = True
             return
@@ -299,6 +303,17 @@ class ReplayServer:
         data, pipe.outbox = b"".join(pipe.outbox), []
         shell.pipelines.pop(cmd_id, None)
         return 200, _receive_response(data, cmd_id, done=True)
+
+
+def declared_params(script: str) -> set[str]:
+    """The names in the script's leading ``param(...)`` block (every one is typed: [type]$Name)."""
+    start = script.find("param(")
+    depth, end = 0, start
+    for end in range(start + len("param"), len(script)):
+        depth += {"(": 1, ")": -1}.get(script[end], 0)
+        if depth == 0:
+            break
+    return set(re.findall(r"\[[\w\[\]]+\]\s*\$(\w+)", script[start : end + 1]))
 
 
 def _envelope(action: str, relates_to: str, body: str) -> str:
