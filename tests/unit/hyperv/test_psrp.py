@@ -242,3 +242,41 @@ def test_declared_parameters_are_read_from_the_param_block():
 
     assert declared_params(scripts.load("set_vm_state")) == {"Name", "Action", "TimeoutSeconds"}
     assert declared_params(scripts.load("list_switches")) == set()
+
+
+def test_fixture_properties_are_the_ones_the_scripts_project():
+    import datetime as dt
+    import re
+
+    from tests.unit.hyperv.replay import backend as b
+    from wincloud.hyperv.host import (
+        CheckpointInfo,
+        DirEntry,
+        DiskSlot,
+        NicInfo,
+        VhdFormat,
+        VhdInfo,
+        VhdType,
+        VmInfo,
+        VmState,
+    )
+
+    now = dt.datetime.now(dt.UTC)
+    rendered = {
+        "list_vms": b.render_vm(
+            VmInfo(
+                "v", "4f6c1e00-0000-4000-8000-000000000001", VmState.OFF, 2, 1, 512, 0.0, "n", True
+            )
+        ),
+        "list_disks": b.render_slot(DiskSlot("C:\\a.vhdx", "hdd", "scsi", 0, 0)),
+        "list_nics": b.render_nic(NicInfo("n", "00:15:5d:00:00:01", "s", 5, "v")),
+        "get_vhd": b.render_vhd(
+            VhdInfo("C:\\a.vhdx", VhdFormat.VHDX, VhdType.DIFFERENCING, 1, 1, "C:\\b.vhdx")
+        ),
+        "list_dir": b.render_entry(DirEntry("a", False, 1, now, now)),
+        "checkpoint": b.render_checkpoint(CheckpointInfo("c", "v", now, "p", ("C:\\a",))),
+    }
+    for script, xml in rendered.items():
+        text = scripts.load(script)
+        for prop in re.findall(r' N="(\w+)"', xml):
+            assert re.search(rf"\b{prop}\b", text), f"{script} does not project {prop}"
