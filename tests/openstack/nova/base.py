@@ -8,6 +8,7 @@ keeps uploaded data (Glance does), so snapshots can be read back.
 
 from __future__ import annotations
 
+import functools
 import io
 import sys
 import tempfile
@@ -32,8 +33,9 @@ BROKEN_IMAGE = "7b5a9f3e-3c55-4d6e-9a51-0d7a1f6f3a04"
 SECURE_IMAGE = "7b5a9f3e-3c55-4d6e-9a51-0d7a1f6f3a05"
 
 
+@functools.cache
 def disk_bytes(fmt: str, size: int) -> bytes:
-    """A small dynamic VHD/VHDX written by our own library."""
+    """A small dynamic VHD/VHDX written by our own library (made once per run)."""
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"disk.{fmt}"
         create_disk(path, size, fmt=fmt)

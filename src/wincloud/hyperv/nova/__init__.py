@@ -1,7 +1,8 @@
 """The Nova compute driver for Hyper-V hosts driven over PowerShell remoting.
 
-``driver.HyperVDriver`` is the only module that imports Nova; ``plan``, ``vmops``, ``imagecache``
-and ``transfer`` hold the decisions and host steps and import no OpenStack code. Nova finds the
+Only ``driver`` (``HyperVDriver``), ``translate`` (Nova's objects -> plan records) and ``conf``
+(the ``[hyperv]`` options) import OpenStack code; ``plan``, ``vmops``, ``imagecache`` and
+``transfer`` hold the decisions and host steps and are tested without Nova installed. Nova finds the
 driver as ``compute_driver = wincloud.HyperVDriver`` through the shim in packaging/nova-shim.
 """
 

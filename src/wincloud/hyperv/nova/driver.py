@@ -22,20 +22,17 @@ from nova.conf import CONF
 from nova.i18n import _
 from nova.image import glance
 from nova.objects import fields as obj_fields
-from nova.virt import configdrive, driver, hardware
+from nova.virt import driver, hardware
 from nova.virt import node as virt_node
 from oslo_serialization import jsonutils
 from oslo_utils import versionutils
 
 from wincloud.configdrive import DriveFormat, build_drive
-from wincloud.errors import ImageError, VmNotFound, WincloudError
+from wincloud.errors import WincloudError
 from wincloud.hyperv.nova import conf as hyperv_conf
+from wincloud.hyperv.nova import translate
 from wincloud.hyperv.nova.imagecache import ImageCache
 from wincloud.hyperv.nova.plan import (
-    Flavor,
-    ImageFacts,
-    Nic,
-    SpawnRequest,
     VmPlan,
     plan_vm,
     power_state,
@@ -107,7 +104,7 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
 
     def get_available_resource(self, nodename: str) -> dict[str, Any]:
         info = self.hyperv_host.host_info()
-        ours = [vm for vm in self.hyperv_host.list_vms() if _is_uuid(vm.notes)]
+        ours = [vm for vm in self.hyperv_host.list_vms() if translate.is_uuid(vm.notes)]
         return {
             "vcpus": info.logical_processors,
             "memory_mb": info.memory_mb_total,
@@ -168,10 +165,10 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
 
     # ---- instances -------------------------------------------------------------------------
     def list_instances(self) -> list[str]:
-        return [vm.name for vm in self.hyperv_host.list_vms() if _is_uuid(vm.notes)]
+        return [vm.name for vm in self.hyperv_host.list_vms() if translate.is_uuid(vm.notes)]
 
     def list_instance_uuids(self) -> list[str]:
-        return [vm.notes for vm in self.hyperv_host.list_vms() if _is_uuid(vm.notes)]
+        return [vm.notes for vm in self.hyperv_host.list_vms() if translate.is_uuid(vm.notes)]
 
     def instance_exists(self, instance: Any) -> bool:
         return self.hyperv_host.find_vm(instance.name) is not None
@@ -195,10 +192,10 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         power_on: bool = True,
         accel_info: Any = None,
     ) -> None:
-        image = _image_facts(image_meta)
-        with _nova_errors(instance, image.image_id):
+        image = translate.image_facts(image_meta)
+        with translate.nova_errors(instance, image.image_id):
             plan = plan_vm(
-                _spawn_request(instance, image, network_info, block_device_info),
+                translate.spawn_request(instance, image, network_info, block_device_info),
                 self.settings,
                 self._ops.instances_path,
             )
@@ -245,7 +242,7 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
 
     # ---- power -----------------------------------------------------------------------------
     def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0) -> None:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             self._ops.power_off(instance.name, float(timeout))
 
     def power_on(
@@ -257,7 +254,7 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         accel_info: Any = None,
         share_info: Any = None,
     ) -> None:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             self._ops.power_on(instance.name)
 
     def reboot(
@@ -271,7 +268,7 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         accel_info: Any = None,
         share_info: Any = None,
     ) -> None:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             self._ops.reboot(
                 instance.name,
                 hard=reboot_type == "HARD",
@@ -279,15 +276,15 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
             )
 
     def pause(self, instance: Any) -> None:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             self._ops.pause(instance.name)
 
     def unpause(self, instance: Any) -> None:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             self._ops.unpause(instance.name)
 
     def suspend(self, context: Any, instance: Any) -> None:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             self._ops.suspend(instance.name)
 
     def resume(
@@ -298,13 +295,13 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         block_device_info: Any = None,
         share_info: Any = None,
     ) -> None:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             self._ops.power_on(instance.name)
 
     def resume_state_on_host_boot(
         self, context: Any, instance: Any, network_info: Any, block_device_info: Any = None
     ) -> None:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             self._ops.power_on(instance.name)
 
     def plug_vifs(self, instance: Any, network_info: Any) -> None:
@@ -314,12 +311,12 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         """NICs go with the VM."""
 
     def get_console_output(self, context: Any, instance: Any) -> bytes:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             return self._ops.console(instance.name)
 
     # ---- images ----------------------------------------------------------------------------
     def snapshot(self, context: Any, instance: Any, image_id: str, update_task_state: Any) -> None:
-        with _nova_errors(instance):
+        with translate.nova_errors(instance):
             update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD)
             merged = self._ops.snapshot(instance.name, f"nova-snapshot-{image_id}")
             try:
@@ -339,7 +336,7 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         log.info("snapshot uploaded vm=%s image=%s", instance.name, image_id)
 
     def cache_image(self, context: Any, image_id: str) -> bool:
-        image = _image_facts_from_dict(self._image_api.get(context, image_id))
+        image = translate.image_facts_from_dict(self._image_api.get(context, image_id))
         _path, fetched = self._cache.fetch(
             image,
             self._ops.instances_path,
@@ -409,70 +406,3 @@ def _vif_failed(event_name: str, instance: Any) -> None:
     log.error("neutron reported failure event=%s vm=%s", event_name, instance.name)
     if CONF.vif_plugging_is_fatal:
         raise exception.VirtualInterfaceCreateException()
-
-
-@contextlib.contextmanager
-def _nova_errors(instance: Any, image_id: str | None = None) -> Iterator[None]:
-    """Our errors where Nova expects its own: a missing VM, an unusable image."""
-    try:
-        yield
-    except VmNotFound as exc:
-        raise exception.InstanceNotFound(instance_id=instance.uuid) from exc
-    except ImageError as exc:
-        reason = f"{exc} ({exc.hint})" if exc.hint else str(exc)
-        raise exception.ImageUnacceptable(image_id=image_id or "", reason=reason) from exc
-
-
-def _image_facts(image_meta: Any) -> ImageFacts:
-    props = image_meta.properties
-    has = image_meta.obj_attr_is_set
-    return ImageFacts(
-        image_id=str(image_meta.id),
-        disk_format=str(image_meta.disk_format) if has("disk_format") else "",
-        size_bytes=int(image_meta.size or 0) if has("size") else 0,
-        machine_type=props.get("hw_machine_type"),
-        secure_boot=props.get("os_secure_boot"),
-    )
-
-
-def _image_facts_from_dict(image: dict[str, Any]) -> ImageFacts:
-    props = image.get("properties") or {}
-    return ImageFacts(
-        image_id=str(image["id"]),
-        disk_format=str(image.get("disk_format") or ""),
-        size_bytes=int(image.get("size") or 0),
-        machine_type=props.get("hw_machine_type"),
-        secure_boot=props.get("os_secure_boot"),
-    )
-
-
-def _spawn_request(
-    instance: Any, image: ImageFacts, network_info: Any, block_device_info: Any
-) -> SpawnRequest:
-    flavor = instance.flavor
-    ephemerals = driver.block_device_info_get_ephemerals(block_device_info)
-    return SpawnRequest(
-        name=instance.name,
-        instance_uuid=instance.uuid,
-        flavor=Flavor(
-            vcpus=flavor.vcpus,
-            memory_mb=flavor.memory_mb,
-            root_gb=flavor.root_gb,
-            ephemeral_gb=flavor.ephemeral_gb,
-        ),
-        image=image,
-        nics=[
-            Nic(port_id=vif["id"], mac=str(vif["address"]).lower()) for vif in network_info or []
-        ],
-        ephemeral_gb=[int(e["size"]) for e in ephemerals],
-        config_drive=bool(configdrive.required_by(instance)),
-    )
-
-
-def _is_uuid(text: str) -> bool:
-    import uuid
-
-    try:
-        return str(uuid.UUID(text)) == text.lower()
-    except ValueError:
-        return False
