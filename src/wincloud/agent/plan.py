@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Literal
 
 from wincloud.agent.plugins import Frequency, RunContext, Stage, create_plugin
 from wincloud.agent.plugins.cloudconfig import precheck
-from wincloud.agent.userdata.cloudconfig import CloudConfig, parse_cloudconfig
+from wincloud.agent.userdata.cloudconfig import CloudConfig, build_cloudconfig, merge_parts
 from wincloud.agent.userdata.parts import parse_userdata
 
 if TYPE_CHECKING:
@@ -26,22 +26,27 @@ def describe_userdata(
 
     parsed = parse_userdata(data)
     lines: list[str] = []
+    configs = parsed.cloud_configs()
     for part in parsed.parts:
         if part.script is not None:
             lines.append(f"script {part.script.name} ({part.script.kind}): would run")
-        elif part.kind == "cloud-config":
-            where = f"user-data {part.name}"
-            doc = parse_cloudconfig(part.body, where=where, budget=parsed.budget)
-            platform = fake_platform(family=family)
-            for change in doc.chpasswd:
-                platform.users.ensure(change.name)
-            ctx = RunContext(platform, config, Stage.MAIN)
-            precheck(ctx, doc, where)
-            lines.append(f"cloud-config {part.name}: {_summary(doc)}")
+        elif part.kind == "cloud-config" and len(configs) > 1:
+            lines.append(f"cloud-config {part.name}: merged with the other parts")
         elif part.kind == "certificate":
             lines.append(f"certificate {part.name}: for WinRM certificate authentication")
-        else:
+        elif part.kind != "cloud-config":
             lines.append(f"skipped {part.name}: {part.reason}")
+    if configs:
+        where = "user-data" + (f" {configs[0].name}" if len(configs) == 1 else "")
+        doc = build_cloudconfig(
+            merge_parts(configs, where="user-data"), where=where, budget=parsed.budget
+        )
+        platform = fake_platform(family=family)
+        for change in doc.chpasswd:
+            platform.users.ensure(change.name)
+        precheck(RunContext(platform, config, Stage.MAIN), doc, where)
+        label = configs[0].name if len(configs) == 1 else "(merged)"
+        lines.append(f"cloud-config {label}: {_summary(doc)}")
     return lines or ["empty: nothing to run"]
 
 

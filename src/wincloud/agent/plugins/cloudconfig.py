@@ -29,11 +29,12 @@ from wincloud.agent.userdata.cloudconfig import (
     CloudConfig,
     UserSpec,
     WriteFile,
-    parse_cloudconfig,
+    build_cloudconfig,
+    merge_parts,
     render_runcmd,
     vendor_userdata,
 )
-from wincloud.agent.userdata.parts import parse_userdata
+from wincloud.agent.userdata.parts import Budget, Part, parse_userdata
 from wincloud.agent.userdata.scripts import Script
 from wincloud.errors import InvalidMetadata
 from wincloud.secret import Secret
@@ -165,11 +166,11 @@ class CloudConfigPlugin:
         parsed = parse_userdata(data) if data else None
         parts = parsed.cloud_configs() if parsed else []
         docs: list[tuple[str, str, str, CloudConfig]] = []
-        for index, part in enumerate(parts):
-            where = f"user-data {part.name}"
-            assert parsed is not None
-            doc = parse_cloudconfig(part.body, where=where, budget=parsed.budget)
-            docs.append((where, f"cc{index}:", "runcmd", doc))
+        if parsed is not None and parts:
+            where = "user-data" + (f" {parts[0].name}" if len(parts) == 1 else "")
+            merged = merge_parts(parts, where="user-data")
+            doc = build_cloudconfig(merged, where=where, budget=parsed.budget)
+            docs.append((where, "cc0:", "runcmd", doc))
         docs = self._vendor_docs(ctx, [doc for *_, doc in docs]) + docs
         if not docs:
             return Outcome.SKIPPED
@@ -215,8 +216,9 @@ class CloudConfigPlugin:
             log.info("vendor cloud-config off reason=user-data")
             return []
         user_keys = frozenset().union(*(doc.keys for doc in user_docs))
-        out: list[tuple[str, str, str, CloudConfig]] = []
         metadata = ctx.metadata
+        parts: list[Part] = []
+        budget = Budget()
         for label, value in (
             ("vendor_data", metadata.vendor_data),
             ("vendor_data2", metadata.vendor_data2),
@@ -225,17 +227,22 @@ class CloudConfigPlugin:
             if text is None:
                 continue
             parsed = parse_userdata(text)
+            budget = parsed.budget if not parts else budget
             for part in parsed.parts:
-                where = f"{label} {part.name}"
                 if part.kind != "cloud-config":
-                    log.info("vendor data part not applied name=%s kind=%s", where, part.kind)
+                    log.info(
+                        "vendor data part not applied name=%s %s kind=%s",
+                        label,
+                        part.name,
+                        part.kind,
+                    )
                     continue
-                doc = parse_cloudconfig(
-                    part.body, where=where, budget=parsed.budget, drop=user_keys
-                )
-                index = len(out)
-                out.append((where, f"vd{index}:", "vendor-runcmd", doc))
-        return out
+                parts.append(dataclasses.replace(part, name=f"{label} {part.name}"))
+        if not parts:
+            return []
+        merged = merge_parts(parts, where="vendor data")
+        doc = build_cloudconfig(merged, where="vendor data", budget=budget, drop=user_keys)
+        return [("vendor data", "vd0:", "vendor-runcmd", doc)]
 
     def _apply(self, ctx: RunContext, doc: CloudConfig, prefix: str) -> bool:
         """Apply one document's steps not yet done; True when a reboot is needed."""

@@ -13,12 +13,13 @@ from __future__ import annotations
 import base64
 import binascii
 import shlex
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 from wincloud.agent.bounded import parse_yaml
-from wincloud.agent.userdata.parts import Budget, gunzip
+from wincloud.agent.userdata.merge import SPEC_KEYS, Merger, merge_documents, parse_spec
+from wincloud.agent.userdata.parts import Budget, Part, gunzip
 from wincloud.errors import InvalidMetadata
 from wincloud.secret import Secret
 
@@ -324,16 +325,8 @@ def _chpasswd(value: Any, where: str) -> tuple[tuple[PasswordChange, ...], bool]
     return tuple(changes), _bool(value.get("expire", True), f"{where}.expire")
 
 
-def parse_cloudconfig(
-    body: bytes,
-    *,
-    where: str = "user_data",
-    budget: Budget | None = None,
-    drop: frozenset[str] = frozenset(),
-) -> CloudConfig:
-    """Parse and check a ``#cloud-config`` document; ``budget`` is what gzip-encoded
-    write_files may still expand to (shared with the rest of the user-data). Keys in ``drop``
-    (and the keys grouped with them) are left out: vendor documents lose what user data sets."""
+def load_cloudconfig(body: bytes, *, where: str = "user_data") -> dict[str, Any]:
+    """One ``#cloud-config`` part as a mapping (bounded YAML; empty is ``{}``)."""
     import yaml
 
     try:
@@ -342,13 +335,57 @@ def parse_cloudconfig(
         problem = getattr(exc, "problem", None) or exc.__class__.__name__
         raise _fail(where, f"cloud-config is not valid YAML ({problem})") from None
     if doc is None:
-        return CloudConfig()
+        return {}
     if not isinstance(doc, dict):
         raise _fail(where, "cloud-config must be a mapping")
+    return doc
+
+
+def build_cloudconfig(
+    doc: Mapping[str, Any],
+    *,
+    where: str = "user_data",
+    budget: Budget | None = None,
+    drop: frozenset[str] = frozenset(),
+) -> CloudConfig:
+    """Check a (merged) cloud-config mapping; ``budget`` is what gzip-encoded write_files may
+    still expand to (shared with the rest of the user-data). Keys in ``drop`` (and the keys
+    grouped with them) are left out: vendor documents lose what user data sets."""
     if drop:
         grouped = set(drop).union(*(g for g in KEY_GROUPS if g & drop))
         doc = {k: v for k, v in doc.items() if k not in grouped}
     return _build(doc, where, budget if budget is not None else Budget())
+
+
+def parse_cloudconfig(
+    body: bytes,
+    *,
+    where: str = "user_data",
+    budget: Budget | None = None,
+    drop: frozenset[str] = frozenset(),
+) -> CloudConfig:
+    """Parse and check one ``#cloud-config`` document."""
+    doc = load_cloudconfig(body, where=where)
+    return build_cloudconfig(doc, where=where, budget=budget, drop=drop)
+
+
+def merge_parts(parts: Sequence[Part], *, where: str) -> dict[str, Any]:
+    """The cloud-config parts merged into one mapping by cloud-init's rules (merge.py): each
+    part's ``merge_how``/``merge_type`` key, then its MIME ``Merge-Type`` header, else the
+    default (a later part's top-level keys replace the earlier ones)."""
+    loaded = []
+    for part in parts:
+        at = f"{where} {part.name}"
+        doc = load_cloudconfig(part.body, where=at)
+        spec: tuple[Merger, ...] = ()
+        for key in SPEC_KEYS:
+            if key in doc:
+                spec += parse_spec(doc[key], f"{at}: {key}")
+                break
+        if part.merge_type:
+            spec += parse_spec(part.merge_type, f"{at}: Merge-Type header")
+        loaded.append((doc, spec or None))
+    return merge_documents(loaded, names=[f"{where} {p.name}" for p in parts])
 
 
 def _vendor_enabled(value: Any, where: str) -> bool:

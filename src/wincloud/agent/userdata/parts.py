@@ -55,6 +55,8 @@ class Part:
     script: Script | None = None
     reason: str = ""
     """Skipped: why (its content type, or "unrecognised content")."""
+    merge_type: str = ""
+    """A cloud-config part's MIME ``Merge-Type`` header (how it merges over earlier parts)."""
 
 
 @dataclass
@@ -152,7 +154,8 @@ def _from_mime(data: bytes, budget: Budget) -> list[Part]:
         if payload.startswith(GZIP_MAGIC):
             payload = gunzip(payload, where=f"user_data {name}", budget=budget)
         if ctype == "text/cloud-config":
-            parts.append(Part("cloud-config", name, payload))
+            merge_type = str(part.get("Merge-Type") or part.get("X-Merge-Type") or "")
+            parts.append(Part("cloud-config", name, payload, merge_type=merge_type))
         elif ctype in SCRIPT_TYPES:
             kind = script_kind(payload) or ("powershell" if "powershell" in ctype else "shebang")
             if kind == "shebang" and not payload.removeprefix(BOM).startswith(b"#!"):

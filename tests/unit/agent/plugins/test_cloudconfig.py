@@ -288,6 +288,34 @@ def test_vendor_data2_and_its_scripts(make_ctx, platform, caplog):
 
 def test_a_wrong_vendor_document_applies_nothing(make_ctx, platform):
     bad = {"cloud-init": "#cloud-config\nusers: [{name: 'bad name'}]\n"}
-    with pytest.raises(InvalidMetadata, match="vendor_data"):
+    with pytest.raises(InvalidMetadata, match="vendor data"):
         run(make_ctx, b"#cloud-config\ntimezone: UTC\n", vendor_data=bad)
     assert platform.clock.timezone() is None
+
+
+def cloud_part(body: bytes, header: bytes = b"") -> bytes:
+    return b"Content-Type: text/cloud-config\n" + header + b"\n" + body
+
+
+def mime_doc(*parts: bytes) -> bytes:
+    head = b'Content-Type: multipart/mixed; boundary="B"\nMIME-Version: 1.0\n\n'
+    return head + b"".join(b"--B\n" + p + b"\n" for p in parts) + b"--B--\n"
+
+
+def test_cloud_config_parts_merge_as_cloud_init_does(make_ctx, platform):
+    """By default a later part's keys replace the earlier ones: one runcmd runs, not two."""
+    first = cloud_part(b"#cloud-config\ntimezone: UTC\nruncmd: [echo one]\n")
+    second = cloud_part(b"#cloud-config\nruncmd: [echo two]\n")
+    run(make_ctx, mime_doc(first, second))
+    assert platform.clock.timezone() == "UTC"
+    assert scripts_run(platform) == [b"#!/bin/sh\necho two\n"]
+
+
+def test_a_merge_type_header_appends(make_ctx, platform):
+    first = cloud_part(b"#cloud-config\nruncmd: [echo one]\n")
+    second = cloud_part(
+        b"#cloud-config\nruncmd: [echo two]\n",
+        b"Merge-Type: list(append)+dict(recurse_array)+str()\n",
+    )
+    run(make_ctx, mime_doc(first, second))
+    assert scripts_run(platform) == [b"#!/bin/sh\necho one\necho two\n"]
