@@ -200,16 +200,26 @@ def begin_write(engine: Engine, *, timeout: float | None = None) -> Iterator[Con
                 yield conn
         finally:
             if sqlite_wait and not conn.invalidated:
-                _set_busy_timeout(conn, BUSY_TIMEOUT_S)
+                try:
+                    _set_busy_timeout(conn, BUSY_TIMEOUT_S)
+                except DBAPIError as exc:  # a broken handle: drop it rather than reuse it
+                    conn.invalidate(exc)
     if file is not None:
         file.check_kept()
 
 
 def _set_busy_timeout(conn: Connection, seconds: float) -> None:
     """Set the busy timeout of the connection's SQLite handle (outside any transaction)."""
+    import sqlite3
+
     driver = conn.connection.driver_connection
-    if driver is not None:
-        driver.execute(f"PRAGMA busy_timeout = {max(1, int(seconds * 1000))}")
+    if driver is None:
+        return
+    statement = f"PRAGMA busy_timeout = {max(1, int(seconds * 1000))}"
+    try:
+        driver.execute(statement)
+    except sqlite3.Error as exc:  # as SQLAlchemy would wrap it, so translate_errors maps it
+        raise sa.exc.OperationalError(statement, None, exc) from exc
 
 
 def describe_db_error(exc: SQLAlchemyError) -> str:
