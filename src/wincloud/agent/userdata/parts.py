@@ -120,8 +120,12 @@ def _sniff(body: bytes, name: str, reason: str) -> list[Part]:
         script = Script(script_name(name, kind), body, kind)
         return [Part("script", script.name, body, script)]
     head = text.lstrip()[:64]
-    if head.startswith(CLOUD_CONFIG):
+    first_line = head.split(b"\n", 1)[0].rstrip()
+    if first_line == CLOUD_CONFIG:
         return [Part("cloud-config", name, text)]
+    if head.startswith(CLOUD_CONFIG):  # #cloud-config-jsonp, #cloud-config-archive
+        kind = first_line[1:].decode("ascii", "replace")
+        return [Part("skipped", name, body, reason=f"{kind} is not supported")]
     if head.startswith(PEM_CERTIFICATE):
         return [Part("certificate", name, text)]
     if is_ec2_format(text):

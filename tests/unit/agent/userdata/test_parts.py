@@ -132,3 +132,13 @@ def test_gzip_write_files_draw_on_the_user_data_budget():
     parsed = parse_userdata(doc.encode())
     with pytest.raises(InvalidMetadata, match="in all"):
         parse_cloudconfig(parsed.cloud_configs()[0].body, budget=parsed.budget)
+
+
+@pytest.mark.parametrize("kind", [b"#cloud-config-jsonp", b"#cloud-config-archive"])
+def test_cloud_config_variants_are_skipped_not_read_as_cloud_config(kind):
+    [part] = parse_userdata(kind + b'\n[{"op": "add", "path": "/runcmd", "value": []}]\n').parts
+    assert (part.kind, part.reason) == ("skipped", f"{kind[1:].decode()} is not supported")
+
+
+def test_cloud_config_with_trailing_spaces_or_crlf_is_still_cloud_config():
+    assert parse_userdata(b"#cloud-config \r\nruncmd: [ls]\n").cloud_configs()
