@@ -15,9 +15,10 @@ from wincloud.errors import (
     PathInUse,
     VmNotFound,
 )
+from wincloud.hyperv.fake._files import FakeFiles
 from wincloud.hyperv.fake._fs import FakeFile, VhdRecord, key, norm
 from wincloud.hyperv.fake._state import FakeCheckpoint, FakeNic, FakeVm
-from wincloud.hyperv.fake._storage import MIB, FakeStorage
+from wincloud.hyperv.fake._storage import MIB
 from wincloud.hyperv.fake.rules import cite
 from wincloud.hyperv.host import (
     CheckpointInfo,
@@ -42,7 +43,7 @@ def normalize_mac(mac: str) -> str:
     return ":".join(digits[i : i + 2] for i in range(0, 12, 2))
 
 
-class FakeDevices(FakeStorage):
+class FakeDevices(FakeFiles):
     _vms: dict[str, FakeVm]
     _switches: dict[str, SwitchInfo]
     _mac_seq: int
