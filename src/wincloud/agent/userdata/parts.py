@@ -124,8 +124,8 @@ def _sniff(body: bytes, name: str, reason: str) -> list[Part]:
     if first_line == CLOUD_CONFIG:
         return [Part("cloud-config", name, text)]
     if head.startswith(CLOUD_CONFIG):  # #cloud-config-jsonp, #cloud-config-archive
-        kind = first_line[1:].decode("ascii", "replace")
-        return [Part("skipped", name, body, reason=f"{kind} is not supported")]
+        variant = first_line[1:].decode("ascii", "replace")
+        return [Part("skipped", name, body, reason=f"{variant} is not supported")]
     if head.startswith(PEM_CERTIFICATE):
         return [Part("certificate", name, text)]
     if is_ec2_format(text):
