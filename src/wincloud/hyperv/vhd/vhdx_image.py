@@ -21,7 +21,8 @@ from wincloud.hyperv.vhd.bits import all_set, bitmap_segments, set_bits
 from wincloud.hyperv.vhd.error import VhdError
 from wincloud.hyperv.vhd.image import PARENT, ZERO, Buffer, DiskImage, open_fd
 from wincloud.hyperv.vhd.sizes import MiB, round_up
-from wincloud.hyperv.vhd.vhdx_log import pending_entries, refuse_pending
+from wincloud.hyperv.vhd.vhdx_log import SECTOR as LOG_SECTOR
+from wincloud.hyperv.vhd.vhdx_log import apply, pending_entries, refuse_pending, replay
 
 _NIL = uuid.UUID(int=0)
 
@@ -45,6 +46,7 @@ class VhdxImage(DiskImage):
         self.eof = 0
         self._session = False
         self._bat_dirty = False
+        self._overlay: dict[int, bytes] = {}  # file sectors replayed from the log (read-only)
 
     # -- opening --------------------------------------------------------------------------------
 
@@ -68,11 +70,19 @@ class VhdxImage(DiskImage):
             raise VhdError("VHDX file identifier signature is not 'vhdxfile'", subject=subject)
         self.creator = self.pread(8, 512, "creator").decode("utf-16-le", "replace").split("\0")[0]
         self._load_header()
-        count = pending_entries(
-            self.header.log_guid, self.header.log_offset, self.header.log_length,
-            lambda at, n: self.pread(at, n, "VHDX log"), subject=subject,
-        )  # fmt: skip
-        refuse_pending(count, subject=subject)
+        log = (self.header.log_guid, self.header.log_offset, self.header.log_length)
+        count = pending_entries(*log, lambda at, n: self.pread(at, n, "log"), subject=subject)
+        if count:
+            if self.writable:
+                refuse_pending(count, subject=subject)
+            try:
+                self._overlay = replay(*log, lambda at, n: self.pread(at, n, "VHDX log"))
+            except VhdError as exc:
+                raise VhdError(exc.message, subject=subject) from None
+            self.notes.append(
+                f"VHDX log holds {count} entries that were never replayed (replayed in memory "
+                "for reading; the file is unchanged)"
+            )
         self._load_regions(size)
         self._load_metadata()
         self._load_bat()
@@ -177,6 +187,15 @@ class VhdxImage(DiskImage):
             self.bat.byteswap()
 
     # -- mapping and reading --------------------------------------------------------------------
+
+    def pread(self, offset: int, length: int, what: str) -> bytes:
+        if not self._overlay:
+            return super().pread(offset, length, what)
+        size = max(self.file_size(), max(self._overlay) + LOG_SECTOR)
+        if offset < 0 or offset + length > size:
+            raise VhdError(f"{what} lies beyond the end of the file", subject=str(self.path))
+        data = os.pread(self._fd, length, offset)
+        return apply(self._overlay, offset, data + bytes(length - len(data)))
 
     def _payload_index(self, block: int) -> int:
         return block + block // self.ratio

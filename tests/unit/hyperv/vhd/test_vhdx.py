@@ -180,7 +180,7 @@ def rewrite_header(path, **changes):
     corrupt(path, fmt.HEADER_OFFSETS[slot], replace(header, **changes).pack())
 
 
-def test_a_log_with_entries_to_replay_is_refused(tmp_path):
+def test_a_log_with_entries_to_replay_is_refused_for_writing(tmp_path):
     path = tmp_path / "d.vhdx"
     make(path).close()
     log_guid = uuid.uuid4()
@@ -191,8 +191,10 @@ def test_a_log_with_entries_to_replay_is_refused(tmp_path):
     corrupt(path, MiB, bytes(entry))
     rewrite_header(path, log_guid=log_guid)
     with pytest.raises(VhdError, match="log holds 1 entries") as caught:
-        VhdxImage.open(path)
+        VhdxImage.open(path, writable=True)
     assert "replayed" in (caught.value.hint or "")
+    with VhdxImage.open(path) as disk:  # read-only: replayed in memory (an empty entry)
+        assert disk.read(0, 512) == bytes(512)
 
 
 def test_a_log_guid_without_valid_entries_needs_no_replay(tmp_path):
