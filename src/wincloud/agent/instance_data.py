@@ -70,7 +70,9 @@ def render_instance_data(md: InstanceMetadata) -> dict[str, Any]:
 def write_instance_data(platform: Platform, md: InstanceMetadata) -> None:
     """Best effort: a failure is logged; the run goes on (nothing depends on this file)."""
     path = instance_data_path(platform)
-    data = (json.dumps(render_instance_data(md), indent=2, sort_keys=True) + "\n").encode()
+    # default=str: YAML sources (NoCloud vendor-data) may hold dates, which JSON has not.
+    text = json.dumps(render_instance_data(md), indent=2, sort_keys=True, default=str)
+    data = (text + "\n").encode()
     try:
         platform.files.write(path, data, mode=0o600)
     except PlatformError as exc:

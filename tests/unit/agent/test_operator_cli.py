@@ -211,3 +211,18 @@ def test_collect_logs_bundles_without_secrets(root, config, tmp_path):
     assert ADMIN_PASS.encode() not in content
     assert b"private-token-42" not in content
     assert base64.b64encode(USER_DATA) not in content
+
+
+def test_instance_data_with_yaml_dates_is_written():
+    """NoCloud vendor-data is YAML: a date in it must not break the run."""
+    import datetime
+
+    from wincloud.agent.instance_data import read_instance_data, write_instance_data
+    from wincloud.agent.metadata import InstanceMetadata
+
+    platform = fake_platform()
+    md = InstanceMetadata(
+        "i-1", "nocloud", "seed", vendor_data={"since": datetime.date(2026, 1, 2)}
+    )
+    write_instance_data(platform, md)
+    assert read_instance_data(platform)["vendor_data"] == {"since": "2026-01-02"}
