@@ -89,8 +89,9 @@ class InstanceRepo(Protocol):
         """Guest reports (``store(id, kind, body)``, ``get(id, kind)``)."""
         ...
 
-    def health(self) -> str | None:
-        """None when the store can serve, else a one-line reason (quick, bounded in time)."""
+    def health(self, *, timeout: float = ...) -> str | None:
+        """None when the store can serve, else a one-line reason (quick; answered within
+        ``timeout`` seconds even when the database hangs)."""
         ...
 
     def close(self) -> None: ...

@@ -17,12 +17,14 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from wincloud.errors import ConfigError, NotFound, StoreError
 from wincloud.model import Instance, parse_instance
 from wincloud.store.engine import (
+    CONNECT_TIMEOUT_S,
     begin_write,
     create_read_engine,
     create_store_engine,
     sqlite_file,
     translate_errors,
 )
+from wincloud.store.health import BoundedProbe
 from wincloud.store.hotpath import CompiledRead
 from wincloud.store.migrate import check_at_head, upgrade_to_head
 from wincloud.store.repo import InstanceRef, StoredInstance, address_key, canonical_uuid
@@ -33,6 +35,8 @@ from wincloud.store.urls import display_url
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
+# A health check's answer time at most: the connect timeout and a round trip to spare.
+HEALTH_TIMEOUT_S: Final = CONNECT_TIMEOUT_S + 2.0
 
 
 def _utcnow() -> datetime:
@@ -91,6 +95,7 @@ class SqlInstanceRepo:
         self._by_address = CompiledRead(self._reader, _REF_BY_ADDRESS, url, "look up an address")
         self._by_id = CompiledRead(self._reader, _REF_BY_ID, url, "look up an instance")
         self._ping = CompiledRead(self._reader, _PING, url, "reach the database")
+        self._probe = BoundedProbe(self._ping_once, name="wincloud-store-health")
 
     @property
     def url(self) -> str:
@@ -129,18 +134,21 @@ class SqlInstanceRepo:
             with self._reader.connect() as conn:
                 return query(conn)
 
-    def health(self) -> str | None:
+    def health(self, *, timeout: float = HEALTH_TIMEOUT_S) -> str | None:
         """None while the store can serve reads and take writes, else one line saying why not.
 
-        Cheap (a stat of the SQLite file, one ``SELECT 1``) and bounded in time (PostgreSQL:
-        the connect timeout). A dead pooled connection is replaced on the way, so the first
-        check after an outage ends reports healthy.
+        Cheap (a stat of the SQLite file, one ``SELECT 1``) and answered within ``timeout``
+        seconds even when the database hangs. A dead pooled connection is replaced on the
+        way, so the first check after an outage ends reports healthy.
         """
         file = sqlite_file(self._engine)
         if file is not None:
             problem = file.problem()
             if problem is not None:
                 return problem
+        return self._probe(timeout)
+
+    def _ping_once(self) -> str | None:
         try:
             self._ping.first({})
         except StoreError as err:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Self
 
 MAX_CONNECTIONS = 64  # bound on forwarded connections over the proxy's life
+MAX_FREEZE_S = 30.0  # a frozen proxy forwards again after this, whatever the test does
 
 
 class TcpProxy:
@@ -20,6 +21,8 @@ class TcpProxy:
         self._threads: list[threading.Thread] = []
         self._listener: socket.socket | None = None
         self._accepted = 0
+        self._flowing = threading.Event()
+        self._flowing.set()
         self.port = 0
 
     def __enter__(self) -> Self:
@@ -56,6 +59,13 @@ class TcpProxy:
             thread.join(timeout=5)
         self._threads = [t for t in self._threads if t.is_alive()]
 
+    def freeze(self) -> None:
+        """Keep every connection open but forward nothing: a database that hangs."""
+        self._flowing.clear()
+
+    def thaw(self) -> None:
+        self._flowing.set()
+
     def _spawn(self, target: object, *args: object) -> None:
         thread = threading.Thread(target=target, args=args, daemon=True)  # type: ignore[arg-type]
         self._threads.append(thread)
@@ -80,13 +90,14 @@ class TcpProxy:
                     upstream.close()
                     return
                 self._sockets += [client, upstream]
-            self._spawn(_pump, client, upstream)
-            self._spawn(_pump, upstream, client)
+            self._spawn(_pump, client, upstream, self._flowing)
+            self._spawn(_pump, upstream, client, self._flowing)
 
 
-def _pump(source: socket.socket, sink: socket.socket) -> None:
+def _pump(source: socket.socket, sink: socket.socket, flowing: threading.Event) -> None:
     with contextlib.suppress(OSError):
         while chunk := source.recv(65536):
+            flowing.wait(MAX_FREEZE_S)
             sink.sendall(chunk)
     with contextlib.suppress(OSError):
         sink.shutdown(socket.SHUT_WR)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -111,6 +112,29 @@ def test_terminated_backends_cost_nothing(pg_url, make_instance):
         assert repo.health() is None
         assert repo.ref_by_id(inst.uuid) is not None
         assert repo.store_password(inst.uuid, b"sealed") is True
+
+
+@pytest.mark.postgres
+def test_health_answers_in_time_when_the_database_hangs(through_proxy, make_instance):
+    url, proxy = through_proxy
+    with open_repo(url) as repo:
+        repo.add(make_instance(fixed_ips=["10.9.0.8"]))
+        assert repo.health() is None
+        proxy.freeze()
+        try:
+            assert repo.health(timeout=0.5) == "the database did not answer within 0.5 s"
+            # the first check is still stuck: the next one says so at once
+            again = repo.health(timeout=0.5) or ""
+            assert again.startswith("the database has not answered a health check for ")
+        finally:
+            proxy.thaw()
+        reason = repo.health(timeout=10)
+        for _ in range(100):  # the stuck check finishes once the database answers again
+            if reason is None:
+                break
+            time.sleep(0.05)
+            reason = repo.health(timeout=10)
+        assert reason is None
 
 
 def test_unreachable_postgres_is_reported_within_the_connect_timeout():
