@@ -163,6 +163,47 @@ def test_qemu_img_reads_a_streamed_fixed_vhd(tmp_path):
     assert libvhdi_read([path], len(raw)) == raw
 
 
+def test_we_replay_log_entries_qemu_wrote(tmp_path):
+    """qemu-io journals each BAT update in the VHDX log (a new LogGuid each time, sequence
+    numbers restarting at 1), applies it and clears the header's LogGuid. Pointing the LogGuid
+    back at the last entry qemu wrote (the one whose LastFileOffset is the file's size) makes our
+    reader replay a real qemu entry; it is already applied, so the disk must read the same."""
+    import struct
+    import uuid
+    from dataclasses import replace
+
+    from wincloud.hyperv.vhd import VhdError, VhdxImage
+    from wincloud.hyperv.vhd import vhdx_format as fmt
+
+    require("qemu-io", shutil.which("qemu-io") is not None, "apt-get install qemu-utils")
+    image, back = tmp_path / "q.vhdx", tmp_path / "q.raw"
+    assert (
+        qemu_img("create", "-q", "-f", "vhdx", "-o", "block_size=1M", str(image), "64M").returncode
+        == 0
+    )
+    for command in ("write -P 0x41 0 3M", "write -P 0x42 10M 1M"):
+        done = subprocess.run(["qemu-io", "-f", "vhdx", "-c", command, str(image)],
+                              check=False, capture_output=True, text=True, timeout=60)  # fmt: skip
+        assert done.returncode == 0, done.stderr
+    qemu_img("convert", "-f", "vhdx", "-O", "raw", str(image), str(back))
+    with VhdxImage.open(image) as disk:
+        header, slot = disk.header, disk.header_slot
+    log = image.read_bytes()[header.log_offset : header.log_offset + header.log_length]
+    entries = [struct.unpack_from("<4sIIIQII16sQQ", log, at) for at in range(0, len(log), 4096)
+               if log[at : at + 4] == b"loge"]  # fmt: skip
+    assert entries, "qemu wrote no log entries"
+    size = image.stat().st_size
+    (newest,) = [fields for fields in entries if fields[9] == size]
+    with image.open("r+b") as fh:
+        fh.seek(fmt.HEADER_OFFSETS[slot])
+        fh.write(replace(header, log_guid=uuid.UUID(bytes_le=newest[7])).pack())
+    with open_disk(image) as disk:
+        assert disk.read(0, disk.virtual_size) == back.read_bytes()
+    assert any("replayed in memory" in problem for problem in check(image))
+    with pytest.raises(VhdError, match="never replayed"):
+        open_disk(image, writable=True)
+
+
 def test_we_read_an_empty_qemu_vhdx_and_find_no_problem(tmp_path):
     image = tmp_path / "e.vhdx"
     assert qemu_img("create", "-q", "-f", "vhdx", str(image), "3G").returncode == 0
