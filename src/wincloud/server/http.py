@@ -159,6 +159,7 @@ class Connection(asyncio.Protocol):
         "deadline",
         "head_bytes",
         "headers",
+        "headers_done",
         "in_head",
         "listener",
         "parser",
@@ -178,6 +179,7 @@ class Connection(asyncio.Protocol):
         self.busy = False
         self.paused = False
         self.in_head = False
+        self.headers_done = False
         self.head_bytes = 0
         self.headers: dict[str, str] = {}
         self.url = b""
@@ -218,10 +220,6 @@ class Connection(asyncio.Protocol):
             self.in_head = True
             self.head_bytes = 0
             self.deadline = self.listener.now + self.listener.header_timeout
-        self.head_bytes += len(data)
-        if self.head_bytes > MAX_HEAD:
-            self._reject(431, "request headers too large")
-            return
         try:
             self.parser.feed_data(data)
         except Reject as err:
@@ -240,11 +238,18 @@ class Connection(asyncio.Protocol):
         except httptools.HttpParserError:
             self._reject(400, "malformed request")
             return
+        if self.in_head and not self.headers_done:
+            # httptools keeps an unfinished header in memory: bound what a request may send
+            # before its headers end (counting whole reads: pipelined requests count too).
+            self.head_bytes += len(data)
+            if self.head_bytes > MAX_HEAD:
+                self._reject(431, "request headers too large")
 
-    # -- parser callbacks -------------------------------------------------------------------
+    # No on_message_begin: every callback costs, so a request's state is reset when it
+    # completes, and its clock starts in data_received.
 
-    # No on_message_begin / on_headers_complete: every callback costs, so a request's state
-    # is reset when it completes, and its clock starts in data_received.
+    def on_headers_complete(self) -> None:
+        self.headers_done = True
 
     def on_url(self, url: bytes) -> None:
         self.url = self.url + url if self.url else url
@@ -295,6 +300,7 @@ class Connection(asyncio.Protocol):
         self.url = b""
         self.headers = {}
         self.in_head = False
+        self.headers_done = False
         keep_alive = self.parser.should_keep_alive()
         if self.busy or self.queue:
             if len(self.queue) >= MAX_PIPELINE:

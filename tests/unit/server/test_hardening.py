@@ -291,3 +291,26 @@ def test_stored_json_of_a_report_round_trips(repo, local_instance):
         assert response.status_code == 415
         response = c.post(REPORT_PATH, json=report)
         assert response.status_code == 204
+
+
+def test_headers_past_the_limit_are_refused_even_when_they_trickle(repo, local_instance):
+    with running_server(repo) as srv:
+        sock = raw_connect(srv.url)
+        sock.sendall(b"GET /latest/meta-data/hostname HTTP/1.1\r\nX-Pad: ")
+        for _ in range(40):
+            try:
+                sock.sendall(b"a" * 1024)
+            except (BrokenPipeError, ConnectionResetError):
+                break
+            time.sleep(0.005)
+        answer = read_until_closed(sock)
+        assert answer.startswith(b"HTTP/1.1 431") or answer == b""
+
+
+def test_a_large_body_after_small_headers_is_judged_by_its_length(repo, local_instance):
+    with running_server(repo) as srv, srv.client() as c:
+        response = c.post(
+            REPORT_PATH, content=b"x" * 100_000, headers={"Content-Type": "application/json"}
+        )
+        assert response.status_code == 413
+        assert c.get("/latest/meta-data/hostname").text == local_instance.hostname

@@ -21,14 +21,18 @@ down_revision: str | Sequence[str] | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (trigger name, table, SQLite event, row alias, uuid column)
-_SQLITE_TRIGGERS = [
-    ("changes_instances_insert", "instances", "INSERT", "NEW", "uuid"),
-    ("changes_instances_update", "instances", "UPDATE", "NEW", "uuid"),
-    ("changes_instances_delete", "instances", "DELETE", "OLD", "uuid"),
-    ("changes_passwords_insert", "passwords", "INSERT", "NEW", "instance_uuid"),
-    ("changes_passwords_delete", "passwords", "DELETE", "OLD", "instance_uuid"),
-]
+_SQLITE_TRIGGERS = {
+    "changes_instances_insert": "AFTER INSERT ON instances BEGIN "
+    "INSERT INTO changes (instance_uuid) VALUES (NEW.uuid); END",
+    "changes_instances_update": "AFTER UPDATE ON instances BEGIN "
+    "INSERT INTO changes (instance_uuid) VALUES (NEW.uuid); END",
+    "changes_instances_delete": "AFTER DELETE ON instances BEGIN "
+    "INSERT INTO changes (instance_uuid) VALUES (OLD.uuid); END",
+    "changes_passwords_insert": "AFTER INSERT ON passwords BEGIN "
+    "INSERT INTO changes (instance_uuid) VALUES (NEW.instance_uuid); END",
+    "changes_passwords_delete": "AFTER DELETE ON passwords BEGIN "
+    "INSERT INTO changes (instance_uuid) VALUES (OLD.instance_uuid); END",
+}
 
 _PG_FUNCTION = """
 CREATE FUNCTION wincloud_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -75,11 +79,8 @@ def upgrade() -> None:
             "FOR EACH ROW EXECUTE FUNCTION wincloud_note_change()"
         )
         return
-    for name, table, event, row, column in _SQLITE_TRIGGERS:
-        op.execute(
-            f"CREATE TRIGGER {name} AFTER {event} ON {table} BEGIN "
-            f"INSERT INTO changes (instance_uuid) VALUES ({row}.{column}); END"
-        )
+    for name, body in _SQLITE_TRIGGERS.items():
+        op.execute(f"CREATE TRIGGER {name} {body}")
 
 
 def downgrade() -> None:
@@ -88,6 +89,6 @@ def downgrade() -> None:
         op.execute("DROP TRIGGER changes_passwords ON passwords")
         op.execute("DROP FUNCTION wincloud_note_change()")
     else:
-        for name, *_ in _SQLITE_TRIGGERS:
+        for name in _SQLITE_TRIGGERS:
             op.execute(f"DROP TRIGGER {name}")
     op.drop_table("changes")
