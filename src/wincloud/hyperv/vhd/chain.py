@@ -13,6 +13,7 @@ import re
 from pathlib import Path
 
 from wincloud.hyperv.vhd.error import VhdError
+from wincloud.hyperv.vhd.fileio import read_at
 from wincloud.hyperv.vhd.image import DiskImage, RawImage, open_fd
 from wincloud.hyperv.vhd.vhd_image import VhdImage
 from wincloud.hyperv.vhd.vhdx_image import VhdxImage
@@ -25,9 +26,9 @@ def detect_format(path: Path) -> str:
     """``vhdx``, ``vhd`` or ``raw``, from the file's signatures."""
     fd = open_fd(path, writable=False)
     try:
-        head = os.pread(fd, 8, 0)
+        head = read_at(fd, 8, 0)
         size = os.fstat(fd).st_size
-        tail = os.pread(fd, 8, size - 512) if size >= 512 else b""
+        tail = read_at(fd, 8, size - 512) if size >= 512 else b""
     finally:
         os.close(fd)
     if head == b"vhdxfile":

@@ -15,6 +15,7 @@ from types import TracebackType
 from typing import ClassVar
 
 from wincloud.hyperv.vhd.error import VhdError
+from wincloud.hyperv.vhd.fileio import read_at, write_at
 
 Buffer = bytes | bytearray | memoryview
 ZERO = -1
@@ -94,16 +95,13 @@ class DiskImage:
         """Exactly ``length`` bytes of the file at ``offset``, or a VhdError naming ``what``."""
         if offset < 0 or offset + length > self.file_size():
             raise VhdError(f"{what} lies beyond the end of the file", subject=str(self.path))
-        data = os.pread(self._fd, length, offset)
+        data = read_at(self._fd, length, offset)
         if len(data) != length:
             raise VhdError(f"{what} lies beyond the end of the file", subject=str(self.path))
         return data
 
     def pwrite(self, offset: int, data: Buffer) -> None:
-        view = memoryview(data)
-        while view:
-            done = os.pwrite(self._fd, view, offset)
-            view, offset = view[done:], offset + done
+        write_at(self._fd, data, offset)
 
     def file_size(self) -> int:
         return os.fstat(self._fd).st_size

@@ -19,6 +19,7 @@ from pathlib import Path
 from wincloud.hyperv.vhd import vhdx_format as fmt
 from wincloud.hyperv.vhd.bits import all_set, bitmap_segments, set_bits
 from wincloud.hyperv.vhd.error import VhdError
+from wincloud.hyperv.vhd.fileio import read_at
 from wincloud.hyperv.vhd.image import PARENT, ZERO, Buffer, DiskImage, open_fd
 from wincloud.hyperv.vhd.sizes import MiB, round_up
 from wincloud.hyperv.vhd.vhdx_log import SECTOR as LOG_SECTOR
@@ -194,7 +195,7 @@ class VhdxImage(DiskImage):
         size = max(self.file_size(), max(self._overlay) + LOG_SECTOR)
         if offset < 0 or offset + length > size:
             raise VhdError(f"{what} lies beyond the end of the file", subject=str(self.path))
-        data = os.pread(self._fd, length, offset)
+        data = read_at(self._fd, length, offset)
         return apply(self._overlay, offset, data + bytes(length - len(data)))
 
     def _payload_index(self, block: int) -> int:
