@@ -25,7 +25,7 @@ _WINDOWS_GROUP_BAD: Final = frozenset('"/\\[]:|<>+=;,?*@')
 
 
 def check_hostname(name: str) -> str:
-    if len(name) > 253 or not all(_LABEL.match(part) for part in name.split(".")):
+    if len(name) > 253 or not all(_LABEL.fullmatch(part) for part in name.split(".")):
         raise PlatformError(
             "invalid host name",
             operation="set_hostname",
@@ -36,7 +36,7 @@ def check_hostname(name: str) -> str:
 
 
 def check_username(name: str) -> str:
-    if not _USER.match(name):
+    if not _USER.fullmatch(name):
         raise PlatformError(
             "invalid user name",
             operation="user",
@@ -58,7 +58,7 @@ def check_password(name: str, password: Secret) -> str:
 
 
 def check_timezone(name: str, *, known: bool) -> str:
-    if not _ZONE.match(name) or not known:
+    if not _ZONE.fullmatch(name) or not known:
         raise PlatformError(
             "unknown time zone",
             operation="set_timezone",
@@ -69,7 +69,7 @@ def check_timezone(name: str, *, known: bool) -> str:
 
 
 def check_ntp_server(server: str) -> str:
-    if not _NTP.match(server):
+    if not _NTP.fullmatch(server):
         raise PlatformError("invalid NTP server", operation="set_ntp", subject=repr(server[:80]))
     return server
 
@@ -100,7 +100,7 @@ def check_group(name: str, *, windows: bool) -> str:
 def check_product_key(key: Secret) -> str:
     """Five groups of five letters or digits; returned uppercase. The key is never shown."""
     value = key.reveal().strip().upper()
-    if not _PRODUCT_KEY.match(value):
+    if not _PRODUCT_KEY.fullmatch(value):
         raise PlatformError(
             "a product key is five groups of five letters or digits (XXXXX-XXXXX-...)",
             operation="install_key",
@@ -120,7 +120,7 @@ def check_kms_host(host: str) -> str:
     else:
         if host.count(":") == 1:
             name, port = host.split(":")
-        valid = _is_ip(name, 4) or bool(_DNS_NAME.match(name))
+        valid = _is_ip(name, 4) or bool(_DNS_NAME.fullmatch(name))
     if not valid or (port and not (port.isdigit() and 0 < int(port) < 65536)):
         raise PlatformError("invalid KMS host", operation="set_kms_host", subject=repr(host[:80]))
     return host
@@ -135,7 +135,7 @@ def check_port(port: int, *, operation: str) -> int:
 def check_thumbprint(thumbprint: str) -> str:
     """A SHA-1 certificate thumbprint: 40 hexadecimal digits, returned uppercase."""
     value = thumbprint.replace(" ", "").upper()
-    if not _THUMBPRINT.match(value):
+    if not _THUMBPRINT.fullmatch(value):
         raise PlatformError(
             "a thumbprint is 40 hexadecimal digits", operation="certificate", subject=thumbprint
         )
@@ -145,7 +145,7 @@ def check_thumbprint(thumbprint: str) -> str:
 def check_page_files(files: Sequence[PageFile] | None) -> None:
     for item in files or ():
         sized = item.initial_mb or item.maximum_mb
-        if not _PAGE_FILE.match(item.path) or item.initial_mb < 0 or item.maximum_mb < 0:
+        if not _PAGE_FILE.fullmatch(item.path) or item.initial_mb < 0 or item.maximum_mb < 0:
             raise PlatformError("invalid page file", operation="page_file", subject=item.path)
         if sized and not 0 < item.initial_mb <= item.maximum_mb:
             raise PlatformError(
@@ -175,12 +175,12 @@ def _check_links(plan: NetworkPlan) -> None:
                     subject=iface.mac,
                 )
             continue
-        if not _IFNAME.match(iface.name) or iface.name in names:
+        if not _IFNAME.fullmatch(iface.name) or iface.name in names:
             raise PlatformError(
                 "invalid or repeated interface name", operation="network", subject=iface.name
             )
         names.add(iface.name)
-        if iface.mac and not _MAC.match(iface.mac):
+        if iface.mac and not _MAC.fullmatch(iface.mac):
             raise PlatformError("invalid MAC", operation="network", subject=iface.name)
         if iface.kind == "bond":
             if not iface.members or not set(iface.members) <= physical:
@@ -206,7 +206,7 @@ def check_plan(plan: NetworkPlan) -> NetworkPlan:
     seen: set[str] = set()
     for iface in plan.interfaces:
         if iface.kind == "physical":
-            if not _MAC.match(iface.mac) or iface.mac in seen:
+            if not _MAC.fullmatch(iface.mac) or iface.mac in seen:
                 raise PlatformError(
                     "invalid or repeated MAC", operation="network", subject=iface.mac
                 )
