@@ -60,7 +60,7 @@ _NO_ADDRESS: Final = Refusal(404, "no instance has the source address")
 class Request:
     """One parsed request, as the listener hands it over."""
 
-    __slots__ = ("body", "head", "headers", "method", "path", "peer")
+    __slots__ = ("body", "head", "headers", "method", "path", "peer", "retried")
 
     def __init__(
         self,
@@ -76,6 +76,7 @@ class Request:
         self.peer = peer
         self.body = body
         self.head = method == "HEAD"
+        self.retried = False  # answered once more after the store changed under it
 
 
 def normalize_path(raw: str) -> str:
@@ -297,14 +298,13 @@ class MetadataApp:
         except StoreError as err:
             return self._store_failed(err, req)
         if rendered is None:
-            # The record changed or went while we read it: look again, once.
-            if not self._catch_up():
+            # The record changed or went while we read it: catch up, identify again (the
+            # address may have moved) and answer from the new state, once.
+            if req.retried or not self._catch_up():
                 return 503, None, self._unavailable(req)
+            req.retried = True
             again = self.answer(req)
-            if isinstance(again, tuple):
-                return again
-            again.close()
-            return 503, entry.uuid, self._unavailable(req)
+            return again if isinstance(again, tuple) else await again
         raw = self.cache.response(rendered, path, req.head)
         if raw is None:
             return 404, entry.uuid, _text(404, "not found", head=req.head)
@@ -317,7 +317,7 @@ class MetadataApp:
         if pending is None:
             pending = asyncio.ensure_future(self._store(self._load_tree, entry))
             self._loading[entry.uuid] = pending
-            pending.add_done_callback(lambda _: self._loading.pop(entry.uuid, None))
+            pending.add_done_callback(lambda done: self._loaded(entry.uuid, done))
         rendered = await asyncio.shield(pending)
         if rendered is None or not rendered.is_current(entry):
             return None
@@ -325,6 +325,10 @@ class MetadataApp:
         if current is not None and rendered.is_current(current):
             self.cache.put(rendered)
         return rendered
+
+    def _loaded(self, uuid: str, done: asyncio.Future[Rendered | None]) -> None:
+        if self._loading.get(uuid) is done:
+            del self._loading[uuid]
 
     def _load_tree(self, entry: IndexEntry) -> Rendered | None:  # pool thread
         stored = self.feed.record(entry.uuid)

@@ -150,3 +150,32 @@ def test_a_database_outage_gives_503_with_retry_after_and_ends_by_itself(
     assert len(down) == 1
     assert len(back) == 1
     assert not [r for r in caplog.records if r.exc_info]
+
+
+def test_a_record_changed_while_its_tree_loads_is_answered_from_the_new_revision(
+    repo, make_instance
+):
+    """The load finds another revision than the index had: the service catches up and answers
+    from the new record (it neither serves the old one nor gives up)."""
+    import asyncio
+
+    from wincloud.server.app import Request, create_app
+    from wincloud.server.identify import Peer
+
+    instance = repo.add(make_instance(fixed_ips=["127.0.0.1"], hostname="old")).instance
+    settings = ServerSettings(freshness=Freshness.STRICT)
+    app = create_app(repo, settings)
+    loop = asyncio.new_event_loop()
+    try:
+        app.start(loop)
+        stale = app.index.entries[instance.uuid]
+        repo.update(instance.model_copy(update={"hostname": "new"}))
+        req = Request("GET", "/latest/meta-data/hostname", {}, Peer.of("127.0.0.1", settings))
+        status, uuid, raw = loop.run_until_complete(
+            app._answer_after_render(req, stale, "latest/meta-data/hostname")
+        )
+        assert (status, uuid) == (200, instance.uuid)
+        assert raw.endswith(b"\r\n\r\nnew")
+    finally:
+        app.close()
+        loop.close()
