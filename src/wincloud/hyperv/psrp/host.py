@@ -35,6 +35,8 @@ from wincloud.hyperv.host import (
     VmSpec,
 )
 from wincloud.hyperv.psrp import scripts
+from wincloud.hyperv.psrp._iscsi import PsrpIscsi
+from wincloud.hyperv.psrp._ports import PsrpPorts
 from wincloud.hyperv.psrp.decode import Record
 from wincloud.hyperv.psrp.records import (
     checkpoint_info,
@@ -71,7 +73,7 @@ def _mac_param(mac: str) -> str:
     return normalize_mac(mac).replace(":", "").upper()
 
 
-class PsrpHost:
+class PsrpHost(PsrpIscsi, PsrpPorts):
     def __init__(
         self,
         settings: HostSettings,
