@@ -180,6 +180,8 @@ class Instance(BaseModel):
     admin_pass: SecretStr | None = None
     instance_type: Line = Field(default="m1.small", min_length=1, max_length=255)
     image_id: Line = Field(default="", max_length=255)
+    host: Line | None = Field(default=None, min_length=1, max_length=255)  # compute host
+    vcpus: int | None = Field(default=None, ge=1, le=4096)  # the flavor's vCPUs
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
     random_seed: Line | None = None
     security_groups: list[Name] = Field(default_factory=lambda: ["default"])

@@ -25,6 +25,8 @@ from wincloud.store.engine import (
     translate_errors,
 )
 from wincloud.store.health import BoundedProbe
+from wincloud.store.history import HistoryStore
+from wincloud.store.hosts import HostStore
 from wincloud.store.hotpath import CompiledRead
 from wincloud.store.migrate import check_at_head, upgrade_to_head
 from wincloud.store.repo import InstanceRef, StoredInstance, address_key, canonical_uuid
@@ -92,6 +94,8 @@ class SqlInstanceRepo:
         self._url = url
         self._clock = clock
         self.reports = ReportStore(engine, url, clock)
+        self.history = HistoryStore(engine, url)
+        self.hosts = HostStore(engine, url, clock)
         self._by_address = CompiledRead(self._reader, _REF_BY_ADDRESS, url, "look up an address")
         self._by_id = CompiledRead(self._reader, _REF_BY_ID, url, "look up an instance")
         self._ping = CompiledRead(self._reader, _PING, url, "reach the database")

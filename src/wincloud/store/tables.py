@@ -117,3 +117,46 @@ changes: Final = sa.Table(
     ),
     sa.Column("instance_uuid", sa.String(36), nullable=False),
 )
+
+# Instance lifecycle history (migration 0004): one row per licensing-relevant change, written by
+# triggers on ``instances`` (created, updated, moved, deleted) and ``reports`` (activation), and
+# append-only: triggers refuse UPDATE and DELETE of its rows. ``licensing`` reads it.
+instance_history: Final = sa.Table(
+    "instance_history",
+    metadata,
+    sa.Column(
+        "seq",
+        sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+        primary_key=True,
+        autoincrement=True,
+    ),
+    sa.Column("instance_uuid", sa.String(36), nullable=False, index=True),
+    sa.Column("event", sa.String(16), nullable=False),
+    sa.Column("at", UtcDateTime(), nullable=False, index=True),
+    sa.Column("project_id", sa.Text(), nullable=True),
+    sa.Column("host", sa.Text(), nullable=True),
+    sa.Column("flavor", sa.Text(), nullable=True),
+    sa.Column("vcpus", sa.Integer(), nullable=True),
+    sa.Column("image_id", sa.Text(), nullable=True),
+    sa.Column("os_type", sa.Text(), nullable=True),
+    sa.Column("edition", sa.Text(), nullable=True),
+    sa.Column("build", sa.Integer(), nullable=True),
+    sa.Column("key_source", sa.Text(), nullable=True),
+    sa.Column("activation", sa.Text(), nullable=True),
+    sa.Column("license_status", sa.Text(), nullable=True),
+)
+
+# Compute hosts for licence accounting (migration 0004): physical topology and how the host is
+# licensed; kept with `wincloud host` and the admin API.
+hosts: Final = sa.Table(
+    "hosts",
+    metadata,
+    sa.Column("hostname", sa.String(255), primary_key=True),
+    sa.Column("sockets", sa.Integer(), nullable=False),
+    sa.Column("cores_per_socket", sa.Integer(), nullable=False),
+    sa.Column("cluster", sa.String(255), nullable=True),
+    sa.Column("hypervisor", sa.String(32), nullable=False),
+    sa.Column("licence", sa.String(16), nullable=True),
+    sa.Column("licensed_vms", sa.Integer(), nullable=True),
+    sa.Column("updated_at", UtcDateTime(), nullable=False),
+)
