@@ -225,7 +225,7 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         destroy_disks: bool = True,
         destroy_secrets: bool = True,
     ) -> None:
-        self._ops.destroy(instance.name)
+        self._ops.destroy(instance.name, keep_files=not destroy_disks)
 
     def cleanup(
         self,
@@ -238,7 +238,7 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         destroy_vifs: bool = True,
         destroy_secrets: bool = True,
     ) -> None:
-        self._ops.destroy(instance.name)
+        self._ops.destroy(instance.name, keep_files=not destroy_disks)
 
     # ---- power -----------------------------------------------------------------------------
     def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0) -> None:

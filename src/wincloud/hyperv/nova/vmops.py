@@ -114,8 +114,9 @@ class InstanceOps:
                 self.destroy(name)
 
     # ---- destroy -------------------------------------------------------------------------
-    def destroy(self, name: str) -> None:
-        """Turn the VM off, remove it and its directory. Absent parts are fine."""
+    def destroy(self, name: str, *, keep_files: bool = False) -> None:
+        """Turn the VM off and remove it, then its folder unless ``keep_files`` (Nova's
+        destroy_disks=False). Absent parts are fine."""
         vm = self.host.find_vm(name)
         if vm is not None:
             if vm.state != VmState.OFF:
@@ -123,8 +124,11 @@ class InstanceOps:
             for checkpoint in reversed(self.host.list_checkpoints(name)):
                 self.host.remove_checkpoint(name, checkpoint.name)
             self.host.remove_vm(name)
-        self.host.remove_path(self.paths(name).directory)
-        log.info("instance destroyed vm=%s existed=%s", name, vm is not None)
+        if not keep_files:
+            self.host.remove_path(self.paths(name).directory)
+        log.info(
+            "instance destroyed vm=%s existed=%s files_kept=%s", name, vm is not None, keep_files
+        )
 
     # ---- power ---------------------------------------------------------------------------
     def state(self, name: str) -> VmInfo:

@@ -141,6 +141,13 @@ def test_destroy_removes_a_running_vm_and_its_folder_and_is_idempotent(ops, host
     assert not host.file_exists(FOLDER)
 
 
+def test_destroy_can_keep_the_files(ops, host, running):
+    ops.destroy(NAME, keep_files=True)
+
+    assert host.find_vm(NAME) is None
+    assert "root.vhdx" in files(host)
+
+
 def test_destroy_removes_leftover_checkpoints_first(ops, host, running):
     host.create_checkpoint(NAME, "left-over")
 
