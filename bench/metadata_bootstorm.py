@@ -40,40 +40,44 @@ OPENSTACK_FILES = [
 ]
 
 
+# A real 2048-bit key: records are checked down to the key inside.
+KEY = (
+    "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDXSeRpE0ZPCjIyQUsLTez/Ftmb6a+qSZjYuMEusYZKkw4kaM1L"
+    "izYaBe74FH7HfW5h+3Msy7/3RAztDjQZ/CWD2yKTV/Laokg8uECdaipn011nsOrjGTe3PENUOg94rdd9ei5TSFJ2"
+    "PTuVAlc/T314NPtsKEHiIgmOLcWAYJwhNh01wfNmjyku3canZwvYHFWilyIXxAWr28/9KBSJGFztEuJz3OdW+3qu"
+    "R0p7TD56LoCN73guOcl6UYBT0vKpZ92yqefDr1pvtePRwq4IMGV5OVYVoZ0bSYxM7qhRV2IIiM3rzWOHSrOo9Zqo"
+    "JbXCx+Oui4VMyPTNWxLqytVGJtJX bench@wincloud"
+)
+
+
+def bench_record(i: int, ip: str) -> dict[str, object]:
+    """Instance ``i``'s record (uuid from ``i``, one fixed address ``ip``)."""
+    return {
+        "uuid": str(uuid.UUID(int=i + 1, version=4)),
+        "name": f"bench-{i}",
+        "hostname": f"bench-{i}",
+        "fixed_ips": [ip],
+        "public_keys": {"k": KEY},
+        "meta": {"role": "bench"},
+        "user_data": "#ps1\nWrite-Host boot\n" * 20,
+        "network_data": {
+            "links": [{"id": "eth0", "ethernet_mac_address": "fa:16:3e:00:00:01"}],
+            "networks": [{"id": "n0", "type": "ipv4_dhcp", "link": "eth0"}],
+        },
+    }
+
+
 def make_db(path: Path, count: int) -> list[tuple[str, str]]:
     from wincloud.model import parse_instance
     from wincloud.store import open_repo
 
     repo = open_repo(f"sqlite:///{path}", create=True)
     out = []
-    key = (  # a real 2048-bit key: records are checked down to the key inside
-        "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABAQDXSeRpE0ZPCjIyQUsLTez/Ftmb6a+qSZjYuMEusYZKkw4kaM1L"
-        "izYaBe74FH7HfW5h+3Msy7/3RAztDjQZ/CWD2yKTV/Laokg8uECdaipn011nsOrjGTe3PENUOg94rdd9ei5TSFJ2"
-        "PTuVAlc/T314NPtsKEHiIgmOLcWAYJwhNh01wfNmjyku3canZwvYHFWilyIXxAWr28/9KBSJGFztEuJz3OdW+3qu"
-        "R0p7TD56LoCN73guOcl6UYBT0vKpZ92yqefDr1pvtePRwq4IMGV5OVYVoZ0bSYxM7qhRV2IIiM3rzWOHSrOo9Zqo"
-        "JbXCx+Oui4VMyPTNWxLqytVGJtJX bench@wincloud"
-    )
     for i in range(count):
         ip = f"127.1.{i // 250}.{i % 250 + 1}"
-        ident = str(uuid.UUID(int=i + 1, version=4))
-        repo.add(
-            parse_instance(
-                {
-                    "uuid": ident,
-                    "name": f"bench-{i}",
-                    "hostname": f"bench-{i}",
-                    "fixed_ips": [ip],
-                    "public_keys": {"k": key},
-                    "meta": {"role": "bench"},
-                    "user_data": "#ps1\nWrite-Host boot\n" * 20,
-                    "network_data": {
-                        "links": [{"id": "eth0", "ethernet_mac_address": "fa:16:3e:00:00:01"}],
-                        "networks": [{"id": "n0", "type": "ipv4_dhcp", "link": "eth0"}],
-                    },
-                }
-            )
-        )
-        out.append((ident, ip))
+        record = bench_record(i, ip)
+        repo.add(parse_instance(record))
+        out.append((str(record["uuid"]), ip))
     repo.close()
     return out
 
