@@ -130,6 +130,10 @@ class HyperVTestCase(integrated_helpers.ProviderUsageBaseTestCase):
         return self.glance._imagedata[image_id]
 
     # ---- servers ------------------------------------------------------------------------------
+    def _wait_for_state_change(self, server, expected_status, max_retries=60):
+        """Nova's helper gives up after 5 s; CI machines share two cores, so allow 30 s."""
+        return super()._wait_for_state_change(server, expected_status, max_retries)
+
     def flavor(self, *, vcpus=2, ram=2048, disk=20, ephemeral=0) -> str:
         name = f"hv-{vcpus}-{ram}-{disk}-{ephemeral}"
         for existing in self.api.get_flavors():

@@ -60,7 +60,7 @@ class VifPluggedTest(base.HyperVTestCase):
 
     def wait_for_nic(self):
         """Bounded: the NIC appears once the compute has registered the event it waits for."""
-        for _ in range(200):
+        for _ in range(600):
             for vm in self.hyperv.list_vms():
                 if [n.name for n in self.hyperv.list_nics(vm.name)] == [self.port["id"]]:
                     return vm
