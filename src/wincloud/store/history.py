@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -52,6 +52,7 @@ class HistoryEvent:
             "event": self.event,
             "at": self.at.isoformat(),
         }
+        keys: tuple[str, ...]
         if self.event == "activation":
             keys = ("edition", "build", "key_source", "activation", "license_status")
         else:
@@ -89,7 +90,7 @@ class HistoryStore:
         query = sa.select(*_COLUMNS).where(instance_history.c.at < end).order_by(*_ORDER)
         return self._fetch(query, "read the instance history")
 
-    def _fetch(self, query: sa.Select[tuple[object, ...]], action: str) -> list[HistoryEvent]:
+    def _fetch(self, query: sa.Select[Any], action: str) -> list[HistoryEvent]:
         with translate_errors(self._url, action), self._engine.connect() as conn:
             rows = conn.execute(query).all()
         return [HistoryEvent(*row) for row in rows]

@@ -184,3 +184,28 @@ def test_updating_or_removing_an_unknown_host_is_not_found(repo):
 def test_bad_host_documents_name_the_field(doc, field):
     with pytest.raises(ConfigError, match=f"invalid host, {field}:"):
         parse_host(doc)
+
+
+def test_upgrading_a_store_from_0003_backfills_existing_instances_and_reports(
+    clocked, make_instance, db_url
+):
+    from alembic import command
+
+    from wincloud.store.migrate import alembic_config, upgrade_to_head
+
+    repo, _ = clocked
+    inst = make_instance(host="hv1", vcpus=2)
+    repo.add(inst)
+    repo.reports.store(inst.uuid, "activation", {"version": 1, "edition": "ServerStandard"})
+    with begin_write(repo.engine) as conn:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")
+    assert upgrade_to_head(repo.engine, db_url) is True
+    events = repo.history.for_instance(inst.uuid)
+    assert [(e.event, e.host, e.vcpus, e.edition) for e in events] == [
+        ("created", "hv1", 2, None),
+        ("activation", None, None, "ServerStandard"),
+    ]
+    assert events[0].at == T0
+    assert repo.reports.get(inst.uuid, "activation") is not None  # reports kept

@@ -192,6 +192,33 @@ _PG_TRIGGERS = [
 ]
 
 
+# Instances and reports stored before this revision: their history starts with what is known now.
+_SQLITE_BACKFILL = [
+    f"INSERT INTO instance_history ({_COLUMNS}) SELECT "
+    + _sqlite_values("instances", "'created'", "instances.created_at")[1:-1]
+    + " FROM instances ORDER BY created_at",
+    "INSERT INTO instance_history (instance_uuid, event, at, edition, build, key_source, "
+    "activation, license_status) SELECT instance_uuid, 'activation', received_at, "
+    "json_extract(body, '$.edition'), "
+    + _SQLITE_BUILD.replace("NEW.", "")
+    + ", json_extract(body, '$.key_source'), json_extract(body, '$.activation'), "
+    "json_extract(body, '$.license_status') FROM reports WHERE kind = 'activation' "
+    "ORDER BY received_at",
+]
+_PG_BACKFILL = [
+    f"INSERT INTO instance_history ({_COLUMNS}) SELECT uuid, 'created', created_at, project_id, "
+    "record::json->>'host', record::json->>'instance_type', (record::json->>'vcpus')::integer, "
+    "record::json->>'image_id', record::json->'meta'->>'os_type' FROM instances "
+    "ORDER BY created_at",
+    # through the trigger's own extraction: an UPDATE of a report re-inserts nothing, so
+    # insert the rows from a copy of the reports
+    "CREATE TEMPORARY TABLE wincloud_reports_copy ON COMMIT DROP AS "
+    "SELECT * FROM reports WHERE kind = 'activation'",
+    "DELETE FROM reports WHERE kind = 'activation'",
+    "INSERT INTO reports SELECT * FROM wincloud_reports_copy ORDER BY received_at",
+]
+
+
 def upgrade() -> None:
     op.create_table(
         "instance_history",
@@ -232,11 +259,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("hostname", name="pk_hosts"),
     )
     if op.get_bind().dialect.name == "postgresql":
-        for statement in (*_PG_FUNCTIONS, *_PG_TRIGGERS):
+        for statement in (*_PG_FUNCTIONS, *_PG_TRIGGERS, *_PG_BACKFILL):
             op.execute(statement)
         return
     for name, body in _SQLITE_TRIGGERS.items():
         op.execute(f"CREATE TRIGGER {name} {body}")
+    for statement in _SQLITE_BACKFILL:
+        op.execute(statement)
 
 
 def downgrade() -> None:
