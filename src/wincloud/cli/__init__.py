@@ -24,6 +24,8 @@ COMMANDS: Final[Mapping[str, str]] = {
     "password": "wincloud.cli.password:password",
     "vhd": "wincloud.cli.vhd:vhd",
     "hyperv": "wincloud.cli.hyperv:hyperv",
+    "host": "wincloud.cli.host:host",
+    "report": "wincloud.cli.report:report",
 }
 
 _HELP: Final[Mapping[str, str]] = {
@@ -35,6 +37,8 @@ _HELP: Final[Mapping[str, str]] = {
     "password": "Decrypt passwords the agent generated.",
     "vhd": "Create, inspect, convert and check VHD/VHDX disks.",
     "hyperv": "Check and inspect Hyper-V hosts over PowerShell remoting.",
+    "host": "Keep the compute-host inventory for licence reports.",
+    "report": "Monthly Windows licence report from the store's records.",
 }
 
 
