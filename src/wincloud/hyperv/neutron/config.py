@@ -30,6 +30,7 @@ import configparser
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from wincloud.errors import ConfigError
 from wincloud.hyperv.neutron.mappings import VswitchMappings
@@ -182,3 +183,30 @@ def host_password(entry: HostEntry) -> str | None:
             subject=f"[host:{entry.name}] password_env",
         )
     return value
+
+
+def open_host(entry: HostEntry) -> Any:
+    """The host a section names: PsrpHost, or an in-memory FakeHost for ``fake:`` (its switches
+    named in the address, ``fake:external,private``; default ``external``)."""
+    if entry.is_fake:
+        from wincloud.hyperv.fake import FakeHost
+        from wincloud.hyperv.host import SwitchInfo
+
+        names = [n.strip() for n in entry.address[len(FAKE_ADDRESS) :].split(",") if n.strip()]
+        switches = [SwitchInfo(n, "External") for n in names or ["external"]]
+        return FakeHost(entry.neutron_host, switches=switches)
+    from wincloud.hyperv.psrp import HostSettings, PsrpHost
+    from wincloud.secret import Secret
+
+    password = host_password(entry)
+    settings = HostSettings(
+        host=entry.address,
+        user=entry.user,
+        password=Secret(password) if password is not None else None,
+        transport=entry.transport,  # type: ignore[arg-type]
+        port=entry.port,
+        auth=entry.auth,  # type: ignore[arg-type]
+        cert_validation=entry.cert_validation,
+        call_timeout_s=entry.call_timeout_s,
+    )
+    return PsrpHost(settings)
