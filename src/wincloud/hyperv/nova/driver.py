@@ -32,11 +32,7 @@ from wincloud.errors import WincloudError
 from wincloud.hyperv.nova import conf as hyperv_conf
 from wincloud.hyperv.nova import translate
 from wincloud.hyperv.nova.imagecache import ImageCache
-from wincloud.hyperv.nova.plan import (
-    VmPlan,
-    plan_vm,
-    power_state,
-)
+from wincloud.hyperv.nova.plan import VmPlan, plan_vm, power_state
 from wincloud.hyperv.nova.transfer import ChunkReader, file_chunks
 from wincloud.hyperv.nova.vmops import InstanceOps
 
@@ -318,8 +314,8 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
     def snapshot(self, context: Any, instance: Any, image_id: str, update_task_state: Any) -> None:
         with translate.nova_errors(instance):
             update_task_state(task_state=task_states.IMAGE_PENDING_UPLOAD)
-            merged = self._ops.snapshot(instance.name, f"nova-snapshot-{image_id}")
             try:
+                merged = self._ops.snapshot(instance.name, f"nova-snapshot-{image_id}")
                 update_task_state(
                     task_state=task_states.IMAGE_UPLOADING,
                     expected_state=task_states.IMAGE_PENDING_UPLOAD,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.unit.hyperv.nova.conftest import GIB, INSTANCE_UUID, chunks_of, spawn_request
-from wincloud.errors import ConfigError, ImageError, VmNotFound
+from wincloud.errors import ConfigError, HyperVError, ImageError, VmNotFound
 from wincloud.hyperv.host import VhdType, VmAction, VmState
 from wincloud.hyperv.nova.plan import Flavor, ImageFacts, Nic, VmPlan, plan_vm
 from wincloud.hyperv.nova.vmops import InstanceOps
@@ -229,3 +229,15 @@ def test_read_chunks_streams_a_file_in_setting_sized_pieces(ops, host, base, vhd
 
     assert b"".join(pieces) == vhdx_bytes
     assert max(len(p) for p in pieces) == ops.settings.chunk_bytes
+
+
+def test_a_snapshot_that_fails_midway_drops_its_checkpoint(ops, host, running):
+    # The host's volume fills up: the copies of root and base no longer fit (the fake has no
+    # public knob for free space, so the test sets the capacity it models).
+    host._volume.capacity_bytes = host._volume.used_bytes() + 1024
+
+    with pytest.raises(HyperVError):
+        ops.snapshot(NAME, "fails")
+
+    assert host.list_checkpoints(NAME) == []
+    assert host.find_vm(NAME).state is VmState.RUNNING
