@@ -310,3 +310,8 @@ def host_info(host: HyperVHost, as_json: bool) -> None:
         return
     for field in dataclasses.fields(info):
         click.echo(f"{field.name}: {getattr(info, field.name)}")
+
+
+from wincloud.cli.hyperv_network import network_agent  # noqa: E402  (a light module)
+
+hyperv.add_command(network_agent)
