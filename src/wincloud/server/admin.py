@@ -8,6 +8,7 @@ DELETE /v1/instances/{id}                remove -> 204
 GET    /v1/instances/{id}/password       the sealed password the guest posted, if any
 DELETE /v1/instances/{id}/password       forget it (the guest may post again) -> 204
 GET    /v1/instances/{id}/activation     the guest's last activation report
+/v1/hosts, /v1/instances/{id}/history, /v1/licences/{month}: licence accounting (licensing/api.py)
 
 Bodies are refused (413) before they are read past MAX_RECORD_BODY; JSON that nests deeper
 than MAX_JSON_DEPTH, holds a lone surrogate or NaN is a 400 naming where. Every request gets
@@ -34,6 +35,8 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from wincloud.errors import ConfigError, NotFound, StoreError, WincloudError
+from wincloud.licensing.api import licensing_routes
+from wincloud.licensing.metrics import register_collector
 from wincloud.model import parse_instance
 from wincloud.server.admin_openapi import openapi_document
 from wincloud.store import StoredInstance
@@ -356,6 +359,8 @@ def create_admin_app(md: MetadataApp) -> Starlette:
         Route("/v1/instances/{ident}/password", authorized(delete_password), methods=["DELETE"]),
         Route("/v1/instances/{ident}/activation", authorized(get_activation), methods=["GET"]),
     ]
+    routes += licensing_routes(repo, authorized, body_record)  # hosts, history, licences
+    register_collector(md.metrics, repo)  # licensing gauges on /metrics
     app = Starlette(routes=routes)
     app.add_middleware(AccessLog)
     return app

@@ -7,6 +7,8 @@ from functools import cache
 from typing import Any
 
 from wincloud import __version__
+from wincloud.licensing.openapi import PATHS as LICENSING_PATHS
+from wincloud.licensing.openapi import SCHEMAS as LICENSING_SCHEMAS
 
 _ERROR = {"$ref": "#/components/schemas/Error"}
 _ID = {
@@ -104,6 +106,7 @@ def openapi_document() -> dict[str, Any]:
                     },
                     "additionalProperties": True,
                 },
+                **LICENSING_SCHEMAS,
             },
         },
         "security": [{"bearer": []}],
@@ -216,5 +219,6 @@ def openapi_document() -> dict[str, Any]:
                     },
                 },
             },
+            **LICENSING_PATHS,
         },
     }
