@@ -9,12 +9,14 @@
    same code path as spawn; no local copy on the compute node). MiB/s over --copies runs.
 3. The same copy through PsrpHost to the localhost WinRM replay server (tests/unit/hyperv/replay:
    real HTTP, the PSRP/CLIXML encoding of every chunk, a FakeHost behind the wire), with
-   --psrp-mib of data and 1 MiB per host call: what the WinRM encoding costs before any network.
+   --psrp-mib of data and --psrp-call-kib per host call (Set-Content batch): what the WinRM
+   encoding costs before any network.
 
 Nothing here ran on Windows: the figures describe our code and the fake, not Hyper-V.
 Prints figures; asserts nothing.
 
     python bench/hyperv_spawn.py [--runs 30] [--size-mib 1024] [--copies 3] [--psrp-mib 64]
+                                  [--psrp-call-kib 256 1024 4096]
 """
 
 from __future__ import annotations
@@ -129,7 +131,7 @@ def bench_copy(size_mib: int, copies: int) -> None:
     print(f"  MiB/s per run: {runs}; median {statistics.median(rates):.0f}")
 
 
-def bench_psrp(size_mib: int) -> None:
+def bench_psrp(size_mib: int, call_kib: int = 1024) -> None:
     root = Path(__file__).resolve().parents[1]
     sys.path.insert(0, str(root))
     try:
@@ -148,13 +150,14 @@ def bench_psrp(size_mib: int) -> None:
             user="wincloud", password=Secret("s3cret"), read_timeout_s=60.0,
             operation_timeout_s=20, call_timeout_s=120.0,
         )  # fmt: skip
-        host = PsrpHost(settings, write_chunk_bytes=MIB)
+        host = PsrpHost(settings, write_chunk_bytes=call_kib * 1024)
         try:
             rate = copy_rate(host, size_mib * MIB)
         finally:
             host.close()
     print(
-        f"image copy, {size_mib} MiB through PsrpHost -> localhost WinRM replay server, 1 MiB/call"
+        f"image copy, {size_mib} MiB through PsrpHost -> localhost WinRM replay server, "
+        f"{call_kib} KiB per host call"
     )
     print(f"  {rate:.1f} MiB/s")
 
@@ -165,11 +168,13 @@ def main() -> None:
     parser.add_argument("--size-mib", type=int, default=1024)
     parser.add_argument("--copies", type=int, default=3)
     parser.add_argument("--psrp-mib", type=int, default=64)
+    parser.add_argument("--psrp-call-kib", type=int, nargs="+", default=[256, 1024, 4096])
     args = parser.parse_args()
     bench_spawn(args.runs)
     bench_copy(args.size_mib, args.copies)
     if args.psrp_mib > 0:
-        bench_psrp(args.psrp_mib)
+        for call_kib in args.psrp_call_kib:
+            bench_psrp(args.psrp_mib, call_kib)
 
 
 if __name__ == "__main__":

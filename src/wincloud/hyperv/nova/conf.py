@@ -74,6 +74,13 @@ OPTS = [
     cfg.FloatOpt("operation_timeout", default=300.0, min=1, help="Seconds one host call may take."),
     cfg.FloatOpt("connect_timeout", default=30.0, min=1, help="Seconds to reach WinRM."),
     cfg.IntOpt("image_chunk_mb", default=8, min=1, max=256, help="Image transfer chunk, in MiB."),
+    cfg.IntOpt(
+        "write_call_kib",
+        default=1024,
+        min=64,
+        max=16384,
+        help="Bytes sent to the host per WinRM call when copying files (images, config drives).",
+    ),
 ]
 
 
@@ -130,4 +137,8 @@ def _psrp_host(group: Any) -> HyperVHost:
         connect_timeout_s=group.connect_timeout,
         call_timeout_s=group.operation_timeout,
     )
-    return PsrpHost(settings, instances_path=group.instances_path)
+    return PsrpHost(
+        settings,
+        instances_path=group.instances_path,
+        write_chunk_bytes=group.write_call_kib * 1024,
+    )
