@@ -19,12 +19,14 @@ def metadata() -> None:
     """Run the Nova-compatible metadata service (OpenStack + EC2 trees, IMDSv2, password)."""
 
 
+def _url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}/" if ":" in host else f"http://{host}:{port}/"
+
+
 def _announce(addresses: list[tuple[str, int]], admin: bool) -> None:
-    host, port = addresses[0]
-    click.echo(f"metadata service listening on http://{host}:{port}/", err=True)
+    click.echo(f"metadata service listening on {_url(*addresses[0])}", err=True)
     if admin and len(addresses) > 1:
-        host, port = addresses[1]
-        click.echo(f"admin API listening on http://{host}:{port}/", err=True)
+        click.echo(f"admin API listening on {_url(*addresses[1])}", err=True)
 
 
 @metadata.command()

@@ -14,6 +14,8 @@ import time
 from collections.abc import Callable
 from typing import Final, TextIO
 
+from wincloud.errors import ConfigError
+
 MAX_BUFFERED: Final = 20_000
 _SAFE: Final = frozenset(range(0x21, 0x7F)) - {ord('"'), ord("\\")}
 _ESCAPES: Final = [chr(b) if b in _SAFE else f"\\x{b:02x}" for b in range(256)]
@@ -34,16 +36,37 @@ class AccessLog:
     def __init__(self, target: str, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._buffer: list[tuple[float, str, str, str, int, str | None]] = []
-        self._own = False
-        self._stream: TextIO | None
-        if target == "off":
-            self._stream = None
-        elif target == "stderr":
+        self._target = target
+        self._own = target not in ("off", "stderr")
+        self._stream: TextIO | None = None
+        if target == "stderr":
             self._stream = sys.stderr
-        else:
-            self._stream = open(target, "a", encoding="ascii", buffering=1 << 16)  # noqa: SIM115
-            self._own = True
+        elif self._own:
+            self._stream = self._open()
         self.dropped = 0
+
+    def _open(self) -> TextIO:
+        try:
+            return open(self._target, "a", encoding="ascii", buffering=1 << 16)
+        except OSError as exc:
+            raise ConfigError(
+                f"cannot open the access log ({exc.strerror or type(exc).__name__})",
+                subject=f"access_log = {self._target!r}",
+                hint='give a writable file, "stderr" or "off"',
+            ) from None
+
+    def reopen(self) -> None:
+        """Open the file again (after logrotate moved it; SIGHUP)."""
+        if not self._own or self._stream is None:
+            return
+        self.flush()
+        try:
+            fresh = self._open()
+        except ConfigError as err:
+            logging.getLogger("wincloud.server").error("access log not reopened: %s", err)
+            return
+        self._stream.close()
+        self._stream = fresh
 
     @property
     def enabled(self) -> bool:

@@ -236,9 +236,11 @@ def create_admin_app(md: MetadataApp) -> Starlette:
         async def check(request: Request) -> Response:
             if settings.admin_token is None:
                 return _error(403, "the admin API is disabled: set admin_token in the config")
-            given = request.headers.get("authorization", "")
-            expected = f"Bearer {settings.admin_token.reveal()}"
-            if not hmac.compare_digest(given.encode(), expected.encode()):
+            scheme, _, given = request.headers.get("authorization", "").strip().partition(" ")
+            expected = settings.admin_token.reveal()
+            # The scheme is case-insensitive (RFC 9110); the token is compared in constant time.
+            right = hmac.compare_digest(given.strip().encode(), expected.encode())
+            if scheme.lower() != "bearer" or not right:
                 return _error(401, "missing or wrong bearer token")
             try:
                 return await handler(request)

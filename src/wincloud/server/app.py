@@ -76,7 +76,7 @@ class Request:
         self.peer = peer
         self.body = body
         self.head = method == "HEAD"
-        self.retried = False  # answered once more after the store changed under it
+        self.retried = 0  # answered again after the store changed under it
 
 
 def normalize_path(raw: str) -> str:
@@ -109,8 +109,16 @@ class MetadataApp:
         self.index.on_change(self._forget)
         key = settings.token_key.reveal().encode() if settings.token_key else None
         self.tokens = imdsv2.TokenSigner(key)
-        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wincloud-store")
-        self._loading: dict[str, asyncio.Future[Rendered | None]] = {}
+        # Reads (tree loads, passwords) and writes (password posts, reports) run in separate
+        # pools, so writes waiting on a lock never hold up reads; each instance has at most
+        # one write in flight, and a write gives up store_timeout after it arrived.
+        self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wincloud-read")
+        self.writes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wincloud-write")
+        self._writing: set[str] = set()
+        # Peers that proved the proxy secret: not capped per client (listener.admit).
+        self.signed_peers: set[str] = set()
+        self.closed = False
+        self._loading: dict[tuple[str, int, str], asyncio.Future[Rendered | None]] = {}
         self._watch: Watcher | None = None
         self._listener: PgListener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -146,7 +154,25 @@ class MetadataApp:
             self._listener.close()
         if self._watch is not None:
             self._watch.close()
+        self.closed = True
         self.pool.shutdown(wait=False, cancel_futures=True)
+        self.writes.shutdown(wait=False, cancel_futures=True)
+
+    def poll(self) -> None:
+        """Catch up if the store changed (the timer calls it, so the index and /healthz stay
+        current between requests), and notice a SQLite file deleted or replaced."""
+        if self.closed:
+            return
+        moved = self.feed.moved()
+        if moved is not None:
+            self._went_down(moved)
+            return
+        watch = self._watch
+        try:
+            if self.outage is not None or (watch is not None and watch.changed()):
+                self._catch_up()
+        except StoreError as err:
+            self._went_down(err.message)
 
     def refresh(self) -> None:
         """Bring the index up to the store now (after a write through this process, before
@@ -180,6 +206,14 @@ class MetadataApp:
         self._came_back()
         self.metrics.gauge("instances", len(self.index))
         return True
+
+    def _file_moved(self) -> bool:
+        """A changed SQLite file that is not the one opened: its commits never reach us."""
+        moved = self.feed.moved()
+        if moved is not None:
+            self._went_down(moved)
+            return True
+        return False
 
     def _forget(self, uuids: Iterable[str]) -> None:
         self._epoch += 1
@@ -218,7 +252,7 @@ class MetadataApp:
 
     def _came_back(self) -> None:
         # On PostgreSQL changes are heard through the listener: without it, no freshness.
-        if self.outage is not None and self._listener_down is None:
+        if self.outage is not None and self._listener_down is None and not self.feed.moved():
             log.warning(
                 "store available again url=%s after_s=%.2f",
                 self.repo.url,
@@ -230,6 +264,8 @@ class MetadataApp:
 
     def answer(self, req: Request) -> Result:
         """The response to ``req``: bytes at once, or a coroutine when the store is needed."""
+        if self.closed:
+            return 503, None, self._unavailable(req)
         if self.outage is not None and (
             time.monotonic() < self._retry_at or not self._catch_up() or self.outage is not None
         ):
@@ -241,7 +277,7 @@ class MetadataApp:
             except StoreError as err:
                 self._went_down(err.message)
                 return 503, None, self._unavailable(req)
-            if changed and not self._catch_up():
+            if changed and (self._file_moved() or not self._catch_up()):
                 return 503, None, self._unavailable(req)
         headers = req.headers
         entry: IndexEntry | None
@@ -250,6 +286,8 @@ class MetadataApp:
             if type(found) is Refusal:
                 return found.status, None, self._refuse(found, req)
             entry, via = found  # type: ignore[misc]
+            if via == "signature" and len(self.signed_peers) < 4096:
+                self.signed_peers.add(req.peer.key)
         else:  # the common case: identified by the source address alone
             uuid_ = self.index.by_address.get(req.peer.key)
             entry = self.index.entries.get(uuid_) if uuid_ is not None else None
@@ -300,9 +338,9 @@ class MetadataApp:
         if rendered is None:
             # The record changed or went while we read it: catch up, identify again (the
             # address may have moved) and answer from the new state, once.
-            if req.retried or not self._catch_up():
+            if req.retried >= 3 or not self._catch_up():
                 return 503, None, self._unavailable(req)
-            req.retried = True
+            req.retried += 1
             again = self.answer(req)
             return again if isinstance(again, tuple) else await again
         raw = self.cache.response(rendered, path, req.head)
@@ -313,11 +351,12 @@ class MetadataApp:
     async def _rendered(self, entry: IndexEntry) -> Rendered | None:
         """The caller's tree for exactly ``entry``'s revision; None when the store holds
         another revision (or none) by now. Concurrent misses share one load."""
-        pending = self._loading.get(entry.uuid)
+        key = (entry.uuid, entry.revision, entry.incarnation)
+        pending = self._loading.get(key)
         if pending is None:
             pending = asyncio.ensure_future(self._store(self._load_tree, entry))
-            self._loading[entry.uuid] = pending
-            pending.add_done_callback(lambda done: self._loaded(entry.uuid, done))
+            self._loading[key] = pending
+            pending.add_done_callback(lambda done: self._loaded(key, done))
         rendered = await asyncio.shield(pending)
         if rendered is None or not rendered.is_current(entry):
             return None
@@ -326,9 +365,9 @@ class MetadataApp:
             self.cache.put(rendered)
         return rendered
 
-    def _loaded(self, uuid: str, done: asyncio.Future[Rendered | None]) -> None:
-        if self._loading.get(uuid) is done:
-            del self._loading[uuid]
+    def _loaded(self, key: tuple[str, int, str], done: asyncio.Future[Rendered | None]) -> None:
+        if self._loading.get(key) is done:
+            del self._loading[key]
 
     def _load_tree(self, entry: IndexEntry) -> Rendered | None:  # pool thread
         stored = self.feed.record(entry.uuid)
@@ -355,6 +394,33 @@ class MetadataApp:
         except StoreError:
             self.metrics.store_call(time.perf_counter() - started, failed=True)
             raise
+        self.metrics.store_call(time.perf_counter() - started, failed=False)
+        return result
+
+    async def _write(self, uuid: str, call: Callable[..., T], *args: Any) -> T:
+        """Run a store write for one instance in the write pool: at most one per instance at
+        a time, and never past ``store_timeout`` from now (time spent queued counts), so a
+        write is never committed after the guest stopped waiting for the answer."""
+        if uuid in self._writing:
+            raise StoreError("another write of this instance is still in progress")
+        deadline = time.monotonic() + self.settings.store_timeout
+
+        def bounded() -> T:
+            left = deadline - time.monotonic()
+            if left < 0.05:
+                raise StoreError("the store was too busy to take the write in time")
+            return call(*args, timeout=left)
+
+        self._writing.add(uuid)
+        loop = asyncio.get_running_loop()
+        started = time.perf_counter()
+        try:
+            result = await loop.run_in_executor(self.writes, bounded)
+        except StoreError:
+            self.metrics.store_call(time.perf_counter() - started, failed=True)
+            raise
+        finally:
+            self._writing.discard(uuid)
         self.metrics.store_call(time.perf_counter() - started, failed=False)
         return result
 
@@ -398,9 +464,7 @@ class MetadataApp:
 
     async def _post_password(self, req: Request, uuid: str, body: bytes) -> Answer:
         try:
-            accepted = await self._store(
-                self.repo.store_password, uuid, body, timeout=self.settings.store_timeout
-            )
+            accepted = await self._write(uuid, self.repo.store_password, uuid, body)
         except NotFound:
             return 404, uuid, _text(404, "not found")
         except StoreError as err:
@@ -433,7 +497,7 @@ class MetadataApp:
         self, req: Request, uuid: str, kind: str, body: dict[str, Any]
     ) -> Answer:
         try:
-            stored = await self._store(self.repo.reports.store, uuid, kind, body)
+            stored = await self._write(uuid, self.repo.reports.store, uuid, kind, body)
         except StoreError as err:
             return self._store_failed(err, req)
         if not stored:

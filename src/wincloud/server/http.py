@@ -35,6 +35,7 @@ log = logging.getLogger("wincloud.server.http")
 MAX_HEAD: Final = 16 * 1024
 MAX_URL: Final = 4096
 MAX_PIPELINE: Final = 16
+MAX_HEADERS: Final = 100
 # Headers the service reads; everything else is parsed and dropped.
 READ_HEADERS: Final = frozenset(
     {
@@ -92,9 +93,13 @@ class Listener:
         return peer
 
     def is_capped(self, peer: Peer) -> bool:
+        """Per-client caps apply to guests, not to proxies: trusted_proxies,
+        connection_cap_exempt, and any peer that has sent a validly signed request."""
         if peer.ip is None:
             return True
-        return not (peer.is_proxy or is_in(peer.ip, self.settings.connection_cap_exempt))
+        if peer.is_proxy or peer.key in self.app.signed_peers:
+            return False
+        return not is_in(peer.ip, self.settings.connection_cap_exempt)
 
     def admit(self, conn: Connection) -> bool:
         peer = conn.peer
@@ -143,12 +148,14 @@ class Listener:
         return bool(idle)
 
     def sweep(self) -> None:
-        """Close connections past their deadline (runs twice a second)."""
+        """Close connections past their deadline (runs twice a second); one that is still
+        there a second later (a peer that does not read what it was sent) is aborted."""
         self.now = now = self.loop.time()
         late = [c for c in self.connections if c.deadline < now and not c.busy]
         for conn in late:
-            self.metrics.count("conn:timed_out")
-            conn.timed_out()
+            if conn.transport is not None:
+                self.metrics.count("conn:timed_out")
+            conn.timed_out(now)
         self.metrics.gauge("open_connections", len(self.connections))
 
 
@@ -156,8 +163,10 @@ class Connection(asyncio.Protocol):
     __slots__ = (
         "body",
         "busy",
+        "closing",
         "deadline",
         "head_bytes",
+        "header_count",
         "headers",
         "headers_done",
         "in_head",
@@ -173,9 +182,12 @@ class Connection(asyncio.Protocol):
     def __init__(self, listener: Listener) -> None:
         self.listener = listener
         self.transport: asyncio.Transport | None = None
+        self.closing: asyncio.Transport | None = None  # closed, waiting to drain
+        self.header_count = 0
         self.parser = httptools.HttpRequestParser(self)
         self.peer = Peer("", None, False)
-        self.queue: deque[tuple[Request, bool]] = deque()
+        # (request, keep-alive); (None, (status, message)): refuse and close when reached
+        self.queue: deque[tuple[Request | None, Any]] = deque()
         self.busy = False
         self.paused = False
         self.in_head = False
@@ -226,7 +238,12 @@ class Connection(asyncio.Protocol):
             self._reject(err.status, err.message)
             return
         except httptools.HttpParserUpgrade:
-            self._reject(400, "upgrades are not supported")
+            # Nothing here upgrades. A request answered already (CONNECT) just closes; one
+            # the parser stopped in the middle of gets one 400.
+            if self.in_head:
+                self._reject(400, "upgrades are not supported")
+            else:
+                self._reject_after_answers()
             return
         except httptools.HttpParserCallbackError as err:
             cause = err.__context__
@@ -257,6 +274,9 @@ class Connection(asyncio.Protocol):
             raise Reject(414, "request target too long")
 
     def on_header(self, name: bytes, value: bytes) -> None:
+        self.header_count += 1
+        if self.header_count > MAX_HEADERS:
+            raise Reject(431, "too many request headers")
         first = name[0] | 0x20  # every header the service reads starts with x or c
         if first != 0x78 and first != 0x63:  # noqa: PLR1714 - cheapest test on the hot path
             return
@@ -288,6 +308,9 @@ class Connection(asyncio.Protocol):
 
     def on_message_complete(self) -> None:
         url = self.url
+        if url[:1] != b"/" and url[:4].lower() == b"http":  # absolute-form: scheme://host/path
+            slash = url.find(b"/", url.find(b"//") + 2)
+            url = url[slash:] if slash >= 0 else b"/"
         question = url.find(b"?")
         path = (url[:question] if question >= 0 else url).decode("latin-1")
         raw_method = self.parser.get_method()
@@ -299,6 +322,7 @@ class Connection(asyncio.Protocol):
         request = Request(method, path, self.headers, self.peer, body)
         self.url = b""
         self.headers = {}
+        self.header_count = 0
         self.in_head = False
         self.headers_done = False
         keep_alive = self.parser.should_keep_alive()
@@ -334,6 +358,12 @@ class Connection(asyncio.Protocol):
         """Answer queued (pipelined) requests in order; stop at one that needs the store."""
         while self.queue and self.transport is not None and not self.busy:
             request, keep_alive = self.queue.popleft()
+            if request is None:  # a malformed request came after these: refuse it, close
+                if keep_alive is not None:
+                    status, message = keep_alive
+                    self.transport.write(response(status, message, close=True))
+                self.close()
+                return
             self._answer(request, keep_alive)
 
     def _answered(self, task: asyncio.Task[Answer]) -> None:
@@ -341,7 +371,7 @@ class Connection(asyncio.Protocol):
         if not self.queue:
             return
         request, keep_alive = self.queue.popleft()
-        if task.cancelled():
+        if task.cancelled() or request is None:  # (the busy request always leads the queue)
             self.close()
             return
         error = task.exception()
@@ -377,6 +407,14 @@ class Connection(asyncio.Protocol):
             transport.write(with_close(raw))
             transport.close()
 
+    def _reject_after_answers(self) -> None:
+        if self.busy or self.queue:
+            self.queue.append((None, None))
+            if self.transport is not None:
+                self.transport.pause_reading()
+        else:
+            self.close()
+
     def _reject(self, status: int, message: str) -> None:
         self.listener.metrics.count("conn:bad_request")
         self.listener.warn.log(
@@ -388,25 +426,35 @@ class Connection(asyncio.Protocol):
             message,
         )
         self.listener.access.add(self.peer.key, "-", self.url.decode("latin-1"), status, None)
-        self.queue.clear()
-        if self.transport is not None:
-            self.transport.write(response(status, message, close=True))
-            self.transport.close()
-            self.transport = None
+        if self.transport is None:
+            return
+        if self.busy or self.queue:
+            # Earlier requests are still being answered: answer them, then refuse and close.
+            self.queue.append((None, (status, message)))
+            self.transport.pause_reading()
+            return
+        self.transport.write(response(status, message, close=True))
+        self.close()
 
     # -- for the listener ---------------------------------------------------------------------
 
     def is_idle(self) -> bool:
         return not self.busy and not self.in_head and not self.queue
 
-    def timed_out(self) -> None:
-        if self.transport is None:
+    def timed_out(self, now: float) -> None:
+        transport = self.transport
+        if transport is None:  # closed before, and still not gone: drop what it holds
+            if self.closing is not None:
+                self.closing.abort()
+                self.closing = None
             return
-        if self.in_head:
+        if self.in_head and transport.get_write_buffer_size() == 0:
             self.listener.access.add(self.peer.key, "-", "-", 408, None)
-            self.transport.write(response(408, "request timeout", close=True))
-        self.transport.close()
+            transport.write(response(408, "request timeout", close=True))
+        transport.close()
         self.transport = None
+        self.closing = transport
+        self.deadline = now + 1.0
 
     def close(self) -> None:
         if self.transport is not None:

@@ -88,6 +88,12 @@ class Metrics:
         if failed:
             values[SLOTS["store:errors"]] += 1
 
+    def carry_on(self, previous: Sequence[int]) -> None:
+        """Start from the counters a previous process in this slot left (gauges at 0), so a
+        restarted worker does not make the sums go backwards."""
+        gauges = {SLOTS[f"gauge:{gauge}"] for gauge in GAUGES}
+        self.values = [0 if i in gauges else v for i, v in enumerate(previous)]
+
     def totals(self) -> Sequence[int]:
         """This process's counters, or every worker's summed (gauges too; ``instances``
         is the largest any worker holds)."""
@@ -111,8 +117,11 @@ class SharedRows:
     def publish(self, worker: int, values: Sequence[int]) -> None:
         self._row.pack_into(self._map, worker * self._row.size, *values)
 
+    def row(self, worker: int) -> tuple[int, ...]:
+        return tuple(self._row.unpack_from(self._map, worker * self._row.size))
+
     def totals(self) -> list[int]:
-        rows = [self._row.unpack_from(self._map, i * self._row.size) for i in range(self.workers)]
+        rows = [self.row(i) for i in range(self.workers)]
         out = [sum(column) for column in zip(*rows, strict=True)]
         at = SLOTS["gauge:instances"]
         out[at] = max(row[at] for row in rows)

@@ -35,6 +35,8 @@ SWEEP_S: Final = 0.5
 PRUNE_S: Final = 300.0
 
 OnReady = Callable[[list[tuple[str, int]]], None]
+LISTEN_FLAG: Final = "--listen (or listen in the config file)"
+ADMIN_FLAG: Final = "--admin-listen (or admin_listen in the config file)"
 
 
 def raise_file_limit() -> int:
@@ -172,6 +174,7 @@ class Service:
         self._stop_requested = False
         self.addresses: list[tuple[str, int]] = []
         self.file_limit = raise_file_limit()
+        AccessLog(settings.access_log).close()  # an unwritable log file: ConfigError now
 
     # -- control ---------------------------------------------------------------------------
 
@@ -192,11 +195,11 @@ class Service:
     # -- one process -------------------------------------------------------------------------
 
     async def serve(self, on_ready: OnReady | None = None) -> None:
-        sock = bind(self.settings.listen, flag="--listen")
+        sock = bind(self.settings.listen, flag=LISTEN_FLAG)
         admin_sock = None
         try:
             if self.settings.admin_listen is not None:
-                admin_sock = bind(self.settings.admin_listen, flag="--admin-listen")
+                admin_sock = bind(self.settings.admin_listen, flag=ADMIN_FLAG)
             await self._serve(self.app, sock, admin_sock, on_ready)
         finally:
             sock.close()
@@ -218,11 +221,12 @@ class Service:
         if self._stop_requested:
             self._stopping.set()
         _quiet_loop_errors(loop)
+        access = AccessLog(self.settings.access_log)
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
+            loop.add_signal_handler(signal.SIGHUP, access.reopen)  # after log rotation
         app.start(loop)
-        access = AccessLog(self.settings.access_log)
         listener = Listener(app, access, connection_budget(self.settings, self.file_limit))
         servers: list[asyncio.AbstractServer] = []
         addresses: list[tuple[str, int]] = []
@@ -274,6 +278,7 @@ class Service:
         next_prune = time.monotonic() + PRUNE_S
         while True:
             await asyncio.sleep(SWEEP_S)
+            app.poll()
             listener.sweep()
             access.flush()
             app.metrics.gauge("cached_trees", len(app.cache))
@@ -292,31 +297,37 @@ class Service:
     def _run_workers(self, on_ready: OnReady | None) -> None:
         assert self.repo_factory is not None
         settings = self.settings
-        bind(settings.listen, flag="--listen", reuse_port=True).close()  # fail early, clearly
+        # Every socket is bound before any worker starts: a clash is one error, no orphans.
+        bind(settings.listen, flag=LISTEN_FLAG, reuse_port=True).close()
+        admin_sock = None
+        if settings.admin_listen is not None:
+            admin_sock = bind(settings.admin_listen, flag=ADMIN_FLAG)
         rows = SharedRows(settings.workers)
         self.app.metrics.shared = rows
         self.repo.engine.dispose()  # children must not share the parent's connections
         children: dict[int, int] = {}  # pid -> worker number
+        # Workers hold the read end of this pipe: it reads EOF when the parent is gone (even
+        # killed with SIGKILL), and they stop.
+        lifeline_r, lifeline_w = os.pipe()
 
         def spawn(number: int) -> None:
             pid = os.fork()
             if pid == 0:  # pragma: no cover - runs in the child
                 code = 0
                 try:
-                    self._worker(number, rows)
+                    os.close(lifeline_w)
+                    if admin_sock is not None:
+                        admin_sock.close()
+                    self._worker(number, rows, lifeline_r)
                 except BaseException:
                     log.exception("worker %d failed", number)
                     code = 1
                 os._exit(code)
             children[pid] = number
 
-        for number in range(settings.workers):
-            spawn(number)
-
         async def parent() -> None:
-            admin_sock = None
-            if settings.admin_listen is not None:
-                admin_sock = bind(settings.admin_listen, flag="--admin-listen")
+            for number in range(settings.workers):
+                spawn(number)
             watch = asyncio.get_running_loop().create_task(self._watch_children(children, spawn))
             try:
                 await self._serve(self.app, None, admin_sock, on_ready_with_listen)
@@ -337,8 +348,17 @@ class Service:
             if on_ready is not None:
                 on_ready([(settings.listen.host, settings.listen.port), *addresses])
 
-        with asyncio.Runner(loop_factory=_loop_factory) as runner:
-            runner.run(parent())
+        try:
+            with asyncio.Runner(loop_factory=_loop_factory) as runner:
+                runner.run(parent())
+        finally:
+            for pid in children:  # whatever happened above, no worker outlives the parent
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGTERM)
+            os.close(lifeline_w)
+            os.close(lifeline_r)
+            if admin_sock is not None:
+                admin_sock.close()
 
     async def _watch_children(self, children: dict[int, int], spawn: Callable[[int], None]) -> None:
         while True:
@@ -352,15 +372,19 @@ class Service:
                         await asyncio.sleep(1.0)
                         spawn(number)
 
-    def _worker(self, number: int, rows: SharedRows) -> None:  # pragma: no cover - child
+    def _worker(
+        self, number: int, rows: SharedRows, lifeline: int
+    ) -> None:  # pragma: no cover - child
         assert self.repo_factory is not None
         self._loop = None
         repo = self.repo_factory()
         metrics = Metrics()
+        metrics.carry_on(rows.row(number))  # a restarted worker continues its counters
         app = create_app(repo, self.settings, metrics)
-        sock = bind(self.settings.listen, flag="--listen", reuse_port=True)
+        sock = bind(self.settings.listen, flag=LISTEN_FLAG, reuse_port=True)
 
         async def main() -> None:
+            asyncio.get_running_loop().add_reader(lifeline, self.stop)
             await self._serve(
                 app, sock, None, None, publish=lambda: rows.publish(number, metrics.values)
             )

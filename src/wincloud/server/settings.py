@@ -147,8 +147,14 @@ def _read_toml(path: Path) -> dict[str, Any]:
     return table
 
 
-_POSITIVE_INTS = {"cache_size", "cache_bytes", "max_password_size", "workers"}
-_NON_NEGATIVE_INTS = {"max_connections", "max_connections_per_client"}
+_POSITIVE_INTS = {
+    "cache_size",
+    "cache_bytes",
+    "max_password_size",
+    "workers",
+    "max_connections_per_client",
+}
+_NON_NEGATIVE_INTS = {"max_connections"}
 _POSITIVE_SECONDS = {"header_timeout", "idle_timeout", "store_timeout"}
 
 

@@ -30,7 +30,7 @@ from typing import Any, Final, Protocol
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from wincloud.store.engine import translate_errors
+from wincloud.store.engine import sqlite_file, translate_errors
 from wincloud.store.tables import addresses, changes, instances, passwords
 
 log = logging.getLogger(__name__)
@@ -146,6 +146,12 @@ class ChangeFeed:
             found = _entries(c, touched)
             latest = max(int(row.seq) for row in rows)
             return Delta(latest, {uuid: found.get(uuid) for uuid in touched})
+
+    def moved(self) -> str | None:
+        """SQLite: why the database file is no longer the one opened (deleted or replaced:
+        changes committed to a new file would never reach this feed); None otherwise."""
+        file = sqlite_file(self._engine)
+        return file.moved() if file is not None else None
 
     def latest_seq(self) -> int:
         with translate_errors(self._url, "read the change feed"), self._engine.connect() as c:

@@ -32,8 +32,11 @@ class ReportStore:
         self._url = url
         self._clock = clock
 
-    def store(self, instance_id: str, kind: str, body: dict[str, Any]) -> bool:
-        """Keep ``body`` as the instance's last ``kind`` report; False if no such instance."""
+    def store(
+        self, instance_id: str, kind: str, body: dict[str, Any], *, timeout: float | None = None
+    ) -> bool:
+        """Keep ``body`` as the instance's last ``kind`` report; False if no such instance.
+        ``timeout``: seconds to wait at most for other writers (StoreError past it)."""
         if kind not in REPORT_KINDS:
             raise ValueError(f"unknown report kind {kind!r}")
         wanted = canonical_uuid(instance_id)
@@ -41,7 +44,10 @@ class ReportStore:
             return False
         text = json.dumps(body, separators=(",", ":"))
         action = f"store the {kind} report"
-        with translate_errors(self._url, action), begin_write(self._engine) as conn:
+        with (
+            translate_errors(self._url, action),
+            begin_write(self._engine, timeout=timeout) as conn,
+        ):
             exists = conn.execute(
                 sa.select(instances.c.uuid).where(instances.c.uuid == wanted)
             ).first()

@@ -96,7 +96,8 @@ class SqliteFile:
         uri = f"file:{quote(str(self.path))}?mode=rw"
         return sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
 
-    def _moved(self) -> str | None:
+    def moved(self) -> str | None:
+        """Why this is no longer the file the store opened (deleted, replaced), or None."""
         try:
             info = os.stat(self.path)
         except FileNotFoundError:
@@ -113,7 +114,7 @@ class SqliteFile:
         Permission bits count even for root (who may write anyway): a file nobody may write
         was made read-only on purpose.
         """
-        moved = self._moved()
+        moved = self.moved()
         if moved is not None:
             return moved
         try:
@@ -135,7 +136,7 @@ class SqliteFile:
     def check_kept(self) -> None:
         """After a commit: StoreError when the file was deleted or replaced meanwhile, since
         the commit then went to a file that is gone (the write must not be acknowledged)."""
-        moved = self._moved()
+        moved = self.moved()
         if moved is not None:
             raise StoreError(
                 f"the write may be lost: {moved}", subject=self.shown, hint=HINT_RESTORE
