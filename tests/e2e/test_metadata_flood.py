@@ -200,3 +200,70 @@ def test_two_workers_share_the_port_and_the_admin_sums_their_metrics(db, tmp_pat
     finally:
         err = _stop(proc)
     assert "Traceback" not in err
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return True
+    return state == "Z"
+
+
+def test_workers_do_not_outlive_a_killed_parent(db, tmp_path):
+    port = free_port()
+    config = tmp_path / "md.toml"
+    config.write_text('[metadata]\naccess_log = "off"\n')
+    proc = _serve(db, port, config, "--workers", "2")
+    try:
+        _wait_up(proc, port)
+        deadline = time.monotonic() + 10
+        while len(workers := _children(proc.pid)) < 2:
+            assert time.monotonic() < deadline, "two workers did not start"
+            time.sleep(0.1)
+        proc.kill()
+        proc.wait(timeout=10)
+        deadline = time.monotonic() + 10
+        while not all(_gone(pid) for pid in workers):
+            assert time.monotonic() < deadline, "workers still alive 10 s after the parent died"
+            time.sleep(0.1)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+
+
+def test_an_admin_port_in_use_with_workers_leaves_nothing_running(db, tmp_path):
+    port = free_port()
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        busy = taken.getsockname()[1]
+        done = wincloud(
+            "metadata",
+            "serve",
+            "--db",
+            db,
+            "--listen",
+            f"127.0.0.1:{port}",
+            "--admin-listen",
+            f"127.0.0.1:{busy}",
+            "--workers",
+            "2",
+        )
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
