@@ -52,8 +52,36 @@ $(NOVA_STAMP): pyproject.toml $(OPENSTACK_CONSTRAINTS) packaging/nova-shim/pypro
 		nova==34.0.0 $(NOVA_TEST_DEPS) -e '.[nova]' ./packaging/nova-shim
 	touch $(NOVA_STAMP)
 
-test-openstack: $(NOVA_STAMP)
+# Cinder 29's functional harness with our WindowsISCSIDriver, same constraints, own venv.
+CINDER_VENV := .venv-cinder
+CINDER_STAMP := $(CINDER_VENV)/.installed
+CINDER_TEST_DEPS := oslotest stestr testtools ddt requests-mock testscenarios testresources fixtures
+
+$(CINDER_STAMP): pyproject.toml $(OPENSTACK_CONSTRAINTS)
+	test -x $(CINDER_VENV)/bin/python || $(PY) -m venv $(CINDER_VENV)
+	$(CINDER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(CINDER_VENV)/bin/python -m pip install --quiet -c $(OPENSTACK_CONSTRAINTS) \
+		cinder==29.0.0 $(CINDER_TEST_DEPS) -e '.[cinder]'
+	touch $(CINDER_STAMP)
+
+# Neutron 29's ML2 harness with our hyperv mechanism driver and L2 agent, same constraints, own
+# venv; neutron 29.0.0's wheel metadata omits pyroute2, so it is named here.
+NEUTRON_VENV := .venv-neutron
+NEUTRON_STAMP := $(NEUTRON_VENV)/.installed
+NEUTRON_TEST_DEPS := pyroute2 oslotest testtools testscenarios testresources WebTest ddt fixtures \
+	requests-mock
+
+$(NEUTRON_STAMP): pyproject.toml $(OPENSTACK_CONSTRAINTS)
+	test -x $(NEUTRON_VENV)/bin/python || $(PY) -m venv $(NEUTRON_VENV)
+	$(NEUTRON_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(NEUTRON_VENV)/bin/python -m pip install --quiet -c $(OPENSTACK_CONSTRAINTS) \
+		neutron==29.0.0 $(NEUTRON_TEST_DEPS) -e '.[neutron]'
+	touch $(NEUTRON_STAMP)
+
+test-openstack: $(NOVA_STAMP) $(CINDER_STAMP) $(NEUTRON_STAMP)
 	$(NOVA_VENV)/bin/python tests/openstack/run.py nova
+	$(CINDER_VENV)/bin/python tests/openstack/run.py cinder
+	$(NEUTRON_VENV)/bin/python tests/openstack/run.py neutron
 
 clean:
-	rm -rf $(VENV) $(NOVA_VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(NOVA_VENV) $(CINDER_VENV) $(NEUTRON_VENV) .mypy_cache .pytest_cache .ruff_cache
