@@ -123,3 +123,22 @@ class SpawnTest(base.HyperVTestCase):
         )
         self.assertEqual(self.image_data(base.VHDX_IMAGE), cached)
         self.assertEqual([base.VHDX_IMAGE], self.downloads)
+
+
+class PreCacheTest(base.HyperVTestCase):
+    def test_aggregate_image_cache_request_copies_the_image_to_the_host_once(self):
+        aggregate = self.admin_api.post_aggregate({"aggregate": {"name": "hyperv"}})
+        self.admin_api.add_host_to_aggregate(aggregate["id"], self.hyperv_host_name)
+        body = {"cache": [{"id": base.VHDX_IMAGE}]}
+
+        for _ in range(2):
+            self.admin_api.api_post(
+                f"/os-aggregates/{aggregate['id']}/images", body, check_response_status=[202]
+            )
+            self.notifier.wait_for_versioned_notifications("aggregate.cache_images.end")
+            self.notifier.reset()
+
+        self.assertTrue(self.hyperv.file_exists(f"C:\\Hyper-V\\_base\\{base.VHDX_IMAGE}.vhdx"))
+        self.assertEqual([base.VHDX_IMAGE], self.downloads)
+        self.boot()
+        self.assertEqual([base.VHDX_IMAGE], self.downloads)
