@@ -343,7 +343,9 @@ def create_admin_app(md: MetadataApp) -> Starlette:
         return JSONResponse({"status": "ok", **details})
 
     async def metrics(request: Request) -> Response:
-        return Response(md.metrics.render(), media_type="text/plain; version=0.0.4")
+        # in the pool: a collector may read the store (licensing), never on the event loop
+        body = await run_in_threadpool(md.metrics.render)
+        return Response(body, media_type="text/plain; version=0.0.4")
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(openapi_document())
