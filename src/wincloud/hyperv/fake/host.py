@@ -21,9 +21,9 @@ from wincloud.errors import (
     PathInUse,
 )
 from wincloud.hyperv.fake._devices import FakeDevices
-from wincloud.hyperv.fake._ports import FakePorts
 from wincloud.hyperv.fake._fs import FakeVolume, key, norm
 from wincloud.hyperv.fake._iscsi import FakeIscsi
+from wincloud.hyperv.fake._ports import FakePorts
 from wincloud.hyperv.fake._state import FakeVm
 from wincloud.hyperv.fake._storage import GIB
 from wincloud.hyperv.fake.rules import cite
