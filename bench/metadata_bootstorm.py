@@ -96,6 +96,8 @@ def start_server(kind: str, db: Path, port: int, config: Path) -> subprocess.Pop
             str(config),
             "--log-level",
             "warning",
+            "--access-log",  # stderr is a pipe nobody reads: a full pipe would stall the server
+            "off",
         ]
     else:
         cmd = [
