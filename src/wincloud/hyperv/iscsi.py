@@ -27,7 +27,9 @@ __all__ = [
     "CHAP_SECRET_LENGTH",
     "IscsiDisk",
     "IscsiDiskType",
+    "IscsiInitiator",
     "IscsiPortal",
+    "IscsiSession",
     "IscsiSnapshot",
     "IscsiTarget",
     "IscsiTargetInfo",
@@ -216,4 +218,66 @@ class IscsiTarget(Protocol):
 
     def remove_iscsi_snapshot(self, snapshot_id: str) -> None:
         """Remove-IscsiVirtualDiskSnapshot -SnapshotId (absent is fine)."""
+        ...
+
+
+# ---- the initiator side: a Hyper-V host logging in to targets (Nova's volume attach) ---------
+@dataclass(frozen=True)
+class IscsiSession:
+    """Get-IscsiSession | Select-Object TargetNodeAddress, TargetPortal, and the LUN -> host disk
+    number of each of its disks (Get-Disk -IscsiSession, Location's LUN)."""
+
+    target_iqn: str
+    portal: str  # "address:port"
+    disks: tuple[tuple[int, int], ...] = ()  # (LUN, host disk number)
+
+    def disk_of(self, lun: int) -> int | None:
+        for number_lun, number in self.disks:
+            if number_lun == lun:
+                return number
+        return None
+
+
+@runtime_checkable
+class IscsiInitiator(Protocol):
+    """The Microsoft iSCSI initiator of a Hyper-V host and passthrough disks of its VMs."""
+
+    name: str
+
+    def iscsi_initiator_name(self) -> str:
+        """(Get-InitiatorPort | Where-Object ConnectionType -eq iSCSI).NodeAddress: the IQN
+        Nova's connector reports."""
+        ...
+
+    def iscsi_login(
+        self, portal: str, target_iqn: str, lun: int, *, chap: tuple[str, Secret] | None = None
+    ) -> int:
+        """New-IscsiTargetPortal, Connect-IscsiTarget -NodeAddress -IsPersistent $true
+        [-AuthenticationType ONEWAYCHAP -ChapUsername -ChapSecret] unless a session exists, then
+        the disk at ``lun`` of the session (Get-Disk -IscsiSession) is set offline (Set-Disk
+        -IsOffline $true: a passthrough disk must be offline on the host). Returns its disk
+        number. HostAuthFailed-like refusals (wrong CHAP, initiator not allowed) raise
+        HostOperationFailed; a LUN the target does not present raises HostObjectNotFound."""
+        ...
+
+    def iscsi_logout(self, target_iqn: str) -> None:
+        """Disconnect-IscsiTarget -NodeAddress -Confirm:$false (no session is fine)."""
+        ...
+
+    def iscsi_sessions(self) -> list[IscsiSession]:
+        """Get-IscsiSession with each session's disks."""
+        ...
+
+    def attach_passthrough(self, vm: str, disk_number: int) -> int:
+        """Add-VMHardDiskDrive -VMName -DiskNumber -ControllerType SCSI (first free location);
+        returns the SCSI location. The disk must be offline on the host."""
+        ...
+
+    def detach_passthrough(self, vm: str, disk_number: int) -> None:
+        """Get-VMHardDiskDrive -VMName | Where-Object DiskNumber -eq | Remove-VMHardDiskDrive
+        (not attached is fine)."""
+        ...
+
+    def list_passthrough(self, vm: str) -> list[int]:
+        """The host disk numbers attached to the VM as passthrough disks, sorted."""
         ...

@@ -22,8 +22,8 @@ from wincloud.errors import (
     HyperVError,
     PathInUse,
 )
-from wincloud.hyperv.fake._files import FakeFiles
 from wincloud.hyperv.fake._fs import FakeFile, VhdRecord, key, norm
+from wincloud.hyperv.fake._iscsi_initiator import FakeIscsiInitiator
 from wincloud.hyperv.fake.rules import UNVERIFIED, Rule
 from wincloud.hyperv.host import VhdFormat, VhdType
 from wincloud.hyperv.iscsi import (
@@ -141,7 +141,7 @@ class _IscsiState:
     snapshots: dict[str, _Snapshot] = field(default_factory=dict)
 
 
-class FakeIscsi(FakeFiles):
+class FakeIscsi(FakeIscsiInitiator):
     hostname: str
 
     # ---- state and helpers ------------------------------------------------------------------

@@ -18,6 +18,7 @@ from wincloud.hyperv.iscsi import (
     IscsiDisk,
     IscsiDiskType,
     IscsiPortal,
+    IscsiSession,
     IscsiSnapshot,
     IscsiTargetInfo,
     LunMapping,
@@ -92,8 +93,9 @@ def iscsi_snapshot(r: Record) -> IscsiSnapshot:
     )
 
 
-class PsrpIscsi:
-    """Needs the host's ``_run``/``_one`` (PsrpHost defines them; these stubs only type them)."""
+class PsrpIscsiTarget:
+    """The ``IscsiTarget`` Protocol. Needs the host's ``_run``/``_one`` (PsrpHost defines them;
+    these stubs only type them)."""
 
     name: str
 
@@ -257,3 +259,61 @@ class PsrpIscsi:
             "Remove-IscsiVirtualDiskSnapshot",
             {"Action": "remove", "SnapshotId": snapshot_id},
         )
+
+
+class PsrpIscsi(PsrpIscsiTarget):
+    """PsrpHost's mixin: ``IscsiTarget`` plus the ``IscsiInitiator`` Protocol
+    (``scripts/iscsi_initiator.ps1``)."""
+
+    def _initiator(self, cmdlet: str, **params: Any) -> list[Record]:
+        return self._run("iscsi_initiator", cmdlet, params, timeout_s=120)
+
+    def iscsi_initiator_name(self) -> str:
+        return self._one("iscsi_initiator", "Get-InitiatorPort", {"Action": "name"}).text(
+            "NodeAddress"
+        )
+
+    def iscsi_login(
+        self, portal: str, target_iqn: str, lun: int, *, chap: tuple[str, Secret] | None = None
+    ) -> int:
+        address, _, port = portal.rpartition(":")
+        if not address or not port.isdigit():
+            raise ConfigError("a portal is 'address:port'", subject=portal)
+        params: dict[str, Any] = {
+            "Action": "login",
+            "PortalAddress": address.strip("[]"),
+            "PortalPort": int(port),
+            "TargetIqn": target_iqn,
+            "Lun": int(lun),
+        }
+        if chap is not None:
+            params.update(ChapUser=chap[0], ChapSecret=chap[1].reveal())
+        r = self._one("iscsi_initiator", "Connect-IscsiTarget", params, timeout_s=120)
+        return r.integer("DiskNumber")
+
+    def iscsi_logout(self, target_iqn: str) -> None:
+        self._initiator("Disconnect-IscsiTarget", Action="logout", TargetIqn=target_iqn)
+
+    def iscsi_sessions(self) -> list[IscsiSession]:
+        out = []
+        for r in self._initiator("Get-IscsiSession", Action="sessions"):
+            disks = []
+            for item in r.str_list("Disks"):
+                lun, _, number = item.partition("|")
+                if lun.lstrip("-").isdigit() and number.isdigit():
+                    disks.append((int(lun), int(number)))
+            out.append(IscsiSession(r.text("TargetIqn"), r.text("Portal"), tuple(sorted(disks))))
+        return out
+
+    def attach_passthrough(self, vm: str, disk_number: int) -> int:
+        params = {"Action": "attach", "VMName": vm, "DiskNumber": int(disk_number)}
+        return self._one("iscsi_initiator", "Add-VMHardDiskDrive", params).integer("Location")
+
+    def detach_passthrough(self, vm: str, disk_number: int) -> None:
+        self._initiator(
+            "Remove-VMHardDiskDrive", Action="detach", VMName=vm, DiskNumber=int(disk_number)
+        )
+
+    def list_passthrough(self, vm: str) -> list[int]:
+        recs = self._initiator("Get-VMHardDiskDrive", Action="list", VMName=vm)
+        return sorted(r.integer("DiskNumber") for r in recs)

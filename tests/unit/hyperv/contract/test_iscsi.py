@@ -14,9 +14,23 @@ import pytest
 from tests.unit.hyperv.contract.conftest import Subject
 from tests.unit.hyperv.replay import clixml as cx
 from tests.unit.hyperv.replay.backend import custom
-from wincloud.errors import ConfigError, HostObjectExists, HostObjectNotFound, PathInUse
+from wincloud.errors import (
+    ConfigError,
+    HostObjectExists,
+    HostObjectNotFound,
+    HostOperationFailed,
+    PathInUse,
+)
 from wincloud.hyperv.fake import FakeHost
-from wincloud.hyperv.iscsi import IscsiDisk, IscsiSnapshot, IscsiTarget, IscsiTargetInfo
+from wincloud.hyperv.host import VmAction, VmSpec
+from wincloud.hyperv.iscsi import (
+    IscsiDisk,
+    IscsiInitiator,
+    IscsiPortal,
+    IscsiSnapshot,
+    IscsiTarget,
+    IscsiTargetInfo,
+)
 from wincloud.secret import Secret
 
 GIB = 1024**3
@@ -120,7 +134,37 @@ def iscsi_handlers(fake: FakeHost) -> dict[str, Any]:
         fake.remove_iscsi_snapshot(p["SnapshotId"])
         return []
 
+    def initiator(p: dict[str, Any]) -> list[str]:
+        action = p["Action"]
+        if action == "name":
+            return [custom(cx.s("NodeAddress", fake.iscsi_initiator_name()))]
+        if action == "login":
+            chap = (p["ChapUser"], Secret(p["ChapSecret"])) if p.get("ChapSecret") else None
+            portal = f"{p['PortalAddress']}:{p['PortalPort']}"
+            disk = fake.iscsi_login(portal, p["TargetIqn"], p["Lun"], chap=chap)
+            return [custom(cx.i32("DiskNumber", disk))]
+        if action == "logout":
+            fake.iscsi_logout(p["TargetIqn"])
+            return []
+        if action == "sessions":
+            return [
+                custom(
+                    cx.s("TargetIqn", x.target_iqn),
+                    cx.s("Portal", x.portal),
+                    cx.string_array("Disks", 1, [f"{lun}|{n}" for lun, n in x.disks]),
+                )
+                for x in fake.iscsi_sessions()
+            ]
+        if action == "attach":
+            location = fake.attach_passthrough(p["VMName"], p["DiskNumber"])
+            return [custom(cx.i32("Location", location))]
+        if action == "detach":
+            fake.detach_passthrough(p["VMName"], p["DiskNumber"])
+            return []
+        return [custom(cx.i32("DiskNumber", n)) for n in fake.list_passthrough(p["VMName"])]
+
     return {
+        "iscsi_initiator": initiator,
         "iscsi_server": server,
         "iscsi_disk": disk,
         "iscsi_target": target,
@@ -254,3 +298,65 @@ def test_unknown_disks_and_targets_are_not_found(iscsi):
     with pytest.raises(HostObjectNotFound):
         host.checkpoint_iscsi_disk(f"{VOLS}\\none.vhdx", "x")
     assert host.get_iscsi_target("none") is None
+
+
+# ---- the initiator side (a Hyper-V host logging in to another host's target) ----------------
+def _storage(initiator_iqn: str) -> tuple[FakeHost, str]:
+    storage = FakeHost(name="storage", hostname="STORAGE01")
+    storage.set_iscsi_portals([IscsiPortal("192.0.2.10", 3260)])
+    storage.make_dir(VOLS)
+    storage.new_iscsi_disk(f"{VOLS}\\v1.vhdx", GIB)
+    t = storage.new_iscsi_target("v1", initiator_ids=(initiator_iqn,))
+    storage.map_iscsi_disk("v1", f"{VOLS}\\v1.vhdx", lun=0)
+    storage.set_iscsi_chap("v1", "chapuser", Secret("0123456789abcdef"))
+    return storage, t.iqn
+
+
+def test_login_attach_passthrough_detach_logout(iscsi):
+    host = iscsi.host
+    assert isinstance(host, IscsiInitiator)
+    name = host.iscsi_initiator_name()
+    assert name.startswith("iqn.1991-05.com.microsoft:")
+    storage, iqn = _storage(name)
+    iscsi.control.iscsi_reach("192.0.2.10:3260", storage)
+    host.create_vm(VmSpec("vm1"))
+    host.set_vm_state("vm1", VmAction.START)
+
+    chap = ("chapuser", Secret("0123456789abcdef"))
+    disk = host.iscsi_login("192.0.2.10:3260", iqn, 0, chap=chap)
+    assert host.iscsi_login("192.0.2.10:3260", iqn, 0, chap=chap) == disk  # one session
+    [session] = host.iscsi_sessions()
+    assert (session.target_iqn, session.portal, session.disk_of(0)) == (
+        iqn,
+        "192.0.2.10:3260",
+        disk,
+    )
+    location = host.attach_passthrough("vm1", disk)
+    assert location == 0 and host.list_passthrough("vm1") == [disk]
+    with pytest.raises(PathInUse):
+        host.iscsi_logout(iqn)
+    host.detach_passthrough("vm1", disk)
+    host.detach_passthrough("vm1", disk)  # not attached is fine
+    assert host.list_passthrough("vm1") == []
+    host.iscsi_logout(iqn)
+    host.iscsi_logout(iqn)
+    assert host.iscsi_sessions() == []
+
+
+def test_login_is_refused_without_chap_for_another_initiator_and_for_a_missing_lun(iscsi):
+    host = iscsi.host
+    assert isinstance(host, IscsiInitiator)
+    storage, iqn = _storage(host.iscsi_initiator_name())
+    iscsi.control.iscsi_reach("192.0.2.10:3260", storage)
+    with pytest.raises(HostOperationFailed, match="authentication"):
+        host.iscsi_login("192.0.2.10:3260", iqn, 0, chap=("chapuser", Secret("x" * 16)))
+    with pytest.raises(HostOperationFailed, match="authentication"):
+        host.iscsi_login("192.0.2.10:3260", iqn, 0)
+    storage.set_iscsi_initiators("v1", ("iqn.2026-12.net.example:other",))
+    with pytest.raises(HostOperationFailed, match="does not allow"):
+        host.iscsi_login("192.0.2.10:3260", iqn, 0, chap=("chapuser", Secret("0123456789abcdef")))
+    storage.set_iscsi_initiators("v1", (host.iscsi_initiator_name(),))
+    with pytest.raises(HostObjectNotFound):
+        host.iscsi_login("192.0.2.10:3260", iqn, 5, chap=("chapuser", Secret("0123456789abcdef")))
+    with pytest.raises(HostOperationFailed):  # nothing answers at that portal
+        host.iscsi_login("203.0.113.9:3260", "iqn.2026-12.net.example:none", 0)
