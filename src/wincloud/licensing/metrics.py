@@ -51,7 +51,7 @@ class Figures:
 
 def current_figures(repo: SqlInstanceRepo, rules: Rules, now: datetime) -> Figures:
     figures = Figures()
-    for life in build_lives(repo.history.until(now)):
+    for life in build_lives(repo.history.around(now, now)):
         if not life.segments or life.segments[-1].end is not None:
             continue  # not running
         kind = classify(life, rules)

@@ -357,7 +357,7 @@ def build_report(
     repo: SqlInstanceRepo, rules: Rules, month: str, *, now: datetime | None = None
 ) -> LicenceReport:
     """The report for ``month`` from ``repo``'s history and host inventory."""
-    _, end = month_bounds(month)
+    start, end = month_bounds(month)
     generated = now or datetime.now(UTC)
-    lives = build_lives(repo.history.until(min(end, generated)))
+    lives = build_lives(repo.history.around(start, min(end, generated)))
     return compute_report(lives, repo.hosts.list(), rules, month, generated_at=generated)

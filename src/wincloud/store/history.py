@@ -90,6 +90,27 @@ class HistoryStore:
         query = sa.select(*_COLUMNS).where(instance_history.c.at < end).order_by(*_ORDER)
         return self._fetch(query, "read the instance history")
 
+    def around(self, start: datetime, end: datetime) -> list[HistoryEvent]:
+        """What a report on [start, end) needs, grouped by instance in store order: every
+        event in the period, and from before it only each instance's last lifecycle event
+        (unless that was ``deleted``) and its last activation report. The cost follows the
+        population and the period's activity, not the age of the history."""
+        h = instance_history
+        kind = sa.case((h.c.event == "activation", 1), else_=0)
+        rank = sa.func.row_number().over(
+            partition_by=(h.c.instance_uuid, kind), order_by=h.c.seq.desc()
+        )
+        ranked = sa.select(*_COLUMNS, rank.label("rank")).where(h.c.at < start).subquery()
+        before = sa.select(*(ranked.c[c.name] for c in _COLUMNS)).where(
+            ranked.c.rank == 1, ranked.c.event != "deleted"
+        )
+        during = sa.select(*_COLUMNS).where(h.c.at >= start, h.c.at < end)
+        events = self._fetch(before, "read the instance history") + self._fetch(
+            during, "read the instance history"
+        )
+        events.sort(key=lambda e: (e.instance_uuid, e.seq))
+        return events
+
     def _fetch(self, query: sa.Select[Any], action: str) -> list[HistoryEvent]:
         with translate_errors(self._url, action), self._engine.connect() as conn:
             rows = conn.execute(query).all()

@@ -209,3 +209,47 @@ def test_upgrading_a_store_from_0003_backfills_existing_instances_and_reports(
     ]
     assert events[0].at == T0
     assert repo.reports.get(inst.uuid, "activation") is not None  # reports kept
+
+
+def test_around_keeps_only_the_state_before_the_period_and_its_events(repo):
+    from wincloud.licensing import compute_report, load_rules
+    from wincloud.licensing.timeline import build_lives
+
+    oct_, nov, dec = (datetime(2026, m, 1, tzinfo=UTC) for m in (10, 11, 12))
+    day = timedelta(days=1)
+    rows = [
+        ("a", "created", oct_, "hv1"),
+        ("a", "activation", oct_ + day, None),
+        ("a", "moved", oct_ + 2 * day, "hv2"),
+        ("a", "activation", oct_ + 3 * day, None),
+        ("a", "moved", nov + 5 * day, "hv3"),
+        ("b", "created", oct_, "hv1"),
+        ("b", "deleted", oct_ + day, "hv1"),
+        ("c", "created", oct_, "hv1"),
+        ("c", "deleted", oct_ + day, "hv1"),
+        ("c", "created", nov + day, "hv2"),
+        ("d", "created", nov + 2 * day, "hv1"),
+        ("d", "deleted", dec + day, "hv1"),
+    ]
+    with begin_write(repo.engine) as conn:
+        for uuid, event, at, host in rows:
+            values = {"instance_uuid": uuid, "event": event, "at": at, "host": host}
+            if event != "activation":
+                values |= {"project_id": "p", "os_type": "windows", "vcpus": 1}
+            conn.execute(sa.insert(instance_history).values(**values))
+    got = repo.history.around(nov, dec)
+    assert [(e.instance_uuid, e.event, e.at) for e in got] == [
+        ("a", "moved", oct_ + 2 * day),
+        ("a", "activation", oct_ + 3 * day),
+        ("a", "moved", nov + 5 * day),
+        ("c", "created", nov + day),
+        ("d", "created", nov + 2 * day),
+    ]
+    # the report from the reduced events equals the one from the whole history
+    rules, now = load_rules(), dec + 2 * day
+
+    def report(events):
+        doc = compute_report(build_lives(events), [], rules, "2026-11", generated_at=now)
+        return doc.to_document()
+
+    assert report(got) == report(repo.history.until(dec))
