@@ -16,16 +16,23 @@ from typing import Any
 
 import oslo_messaging
 from neutron.agent import rpc as agent_rpc
+from neutron.api.rpc.callbacks import exceptions as callback_exc
 from neutron.api.rpc.callbacks import resources
 from neutron.api.rpc.handlers import resources_rpc
 from neutron.api.rpc.handlers import securitygroups_rpc as sg_rpc
+from neutron.conf.agent import common as agent_conf
 from neutron_lib import context as n_context
 from neutron_lib import rpc as n_rpc
 from neutron_lib.agent import topics
+from oslo_config import cfg
 
 from wincloud.hyperv.neutron.agent import NetworkAgent
 
 log = logging.getLogger(__name__)
+
+# a pull for a resource the server has no producer for (no QoS or trunk plugin) comes back as
+# CallbackNotFound; anything else the transport raises is a MessagingException
+_PULL_ERRORS = (oslo_messaging.MessagingException, callback_exc.CallbackNotFound)
 
 CONSUMED = (
     (topics.PORT, topics.UPDATE),
@@ -38,6 +45,7 @@ CONSUMED = (
 
 class NeutronPluginRpc:
     def __init__(self, agent_id: str = "hyperv-agent") -> None:
+        agent_conf.register_agent_state_opts_helper(cfg.CONF)  # [AGENT] report_interval
         self.agent_id = agent_id
         self.context = n_context.get_admin_context_without_session()
         self.plugin = agent_rpc.PluginApi(topics.PLUGIN)
@@ -66,7 +74,7 @@ class NeutronPluginRpc:
     def qos_rules(self, policy_id: str) -> list[dict[str, Any]]:
         try:
             policy = self.pull.pull(self.context, resources.QOS_POLICY, policy_id)
-        except oslo_messaging.MessagingException as exc:
+        except _PULL_ERRORS as exc:
             log.warning("qos policy not available policy=%s error=%s", policy_id, exc)
             return []
         out = []
@@ -84,7 +92,7 @@ class NeutronPluginRpc:
     def trunk_vlans(self, port_id: str) -> list[int]:
         try:
             trunk = self.pull.pull(self.context, resources.TRUNK, port_id)
-        except oslo_messaging.MessagingException:
+        except _PULL_ERRORS:
             return []  # no trunk plugin, or not a trunk parent
         return [int(sp.segmentation_id) for sp in getattr(trunk, "sub_ports", None) or []]
 
