@@ -54,8 +54,13 @@ def iscsi_target(
 
 
 class VolumeOps:
-    def __init__(self, host: VolumeHost) -> None:
-        self.host = host
+    def __init__(self, host: object) -> None:
+        if not isinstance(host, IscsiInitiator):
+            raise ConfigError(
+                "the Hyper-V host object has no iSCSI initiator operations",
+                subject=type(host).__name__,
+            )
+        self.host: VolumeHost = host
 
     def connector(self, ip: str, hostname: str) -> dict[str, Any]:
         """The connector Nova hands Cinder (os-brick's keys for an iSCSI initiator)."""
@@ -98,3 +103,10 @@ class VolumeOps:
             log.info("volume detached vm=%s iqn=%s lun=%d disk=%s", vm, iqn, lun, disk)
             return
         log.info("volume already detached vm=%s iqn=%s", vm, iqn)
+
+    def detach_all(self, vm: str, block_device_info: dict[str, Any] | None) -> None:
+        """Detach every volume Nova lists for the instance (before its VM is removed)."""
+        for bdm in (block_device_info or {}).get("block_device_mapping") or []:
+            info = bdm.get("connection_info") if isinstance(bdm, dict) else None
+            if info and info.get("driver_volume_type") == "iscsi":
+                self.detach(vm, info)

@@ -79,3 +79,30 @@ def test_connection_info_that_is_not_iscsi_or_not_chap_is_refused():
         {"driver_volume_type": "iscsi", "data": {**data, "auth_method": None, "target_lun": "1"}}
     )
     assert (portal, iqn, lun, chap) == ("p:3260", "x", 1, None)
+
+
+def test_detach_all_takes_every_iscsi_volume_of_the_instance_off():
+    _, compute, backend, ops = hosts()
+    infos = []
+    for name in ("volume-1", "volume-2"):
+        backend.create(name, 1)
+        export = backend.export(name)
+        props = backend.connect(name, compute.iscsi_initiator_name(), provider_auth=export.auth)
+        infos.append({"driver_volume_type": "iscsi", "data": props})
+        ops.attach("instance-1", infos[-1])
+    assert len(compute.list_passthrough("instance-1")) == 2
+    ops.detach_all(
+        "instance-1",
+        {
+            "block_device_mapping": [
+                {"connection_info": i, "mount_device": "/dev/sdb"} for i in infos
+            ]
+        },
+    )
+    assert compute.list_passthrough("instance-1") == []
+    assert compute.iscsi_sessions() == []
+
+
+def test_a_host_without_an_initiator_is_refused():
+    with pytest.raises(ConfigError):
+        VolumeOps(object())
