@@ -139,3 +139,59 @@ class HypervAgentRpcTestCase(HypervMl2TestCase):
             return [r.remote_ip for r in acls if r.local_port == "80"]
 
         self.poll_until(lambda: from_members() == [f"{ip}/32"], "the member's address")
+
+    def test_a_new_member_is_added_to_the_remote_group_rule(self):
+        port = self.bound_port_with_nic(cidr="10.20.30.0/24")
+        sg_id = port["security_groups"][0]
+        self.add_rule(
+            sg_id, protocol="tcp", port_range_min=80, port_range_max=80, remote_group_id=sg_id
+        )
+        self.poll_until(lambda: self.show_port(port["id"])["status"] == "ACTIVE", "ACTIVE")
+        other = self._make_port(self.fmt, port["network_id"], security_groups=[sg_id])["port"]
+        other_ip = other["fixed_ips"][0]["ip_address"]
+
+        def members():
+            acls = self.host.list_port_acls("vm-1", port["id"])
+            return sorted(r.remote_ip for r in acls if r.local_port == "80")
+
+        # security_groups_member_updated reaches the agent; the first port now admits the second
+        self.poll_until(lambda: f"{other_ip}/32" in members(), "the new member")
+        self.assertEqual(2, len(members()))
+
+
+class HypervAgentServiceTestCase(HypervMl2TestCase):
+    """service.run: vSwitch check, state report, consumers, bounded polling, shutdown."""
+
+    def setUp(self):
+        super().setUp()
+        self.config(rpc_response_timeout=10)
+        n_rpc._BackingOffContextWrapper.reset_timeouts()
+        self.driver._setup_rpc()
+        servers = [
+            n_rpc.get_server(
+                oslo_messaging.Target(topic=topics.PLUGIN, server="neutron-server"),
+                self.driver.endpoints,
+            ),
+            n_rpc.get_server(
+                oslo_messaging.Target(topic=topics.REPORTS, server="neutron-server"),
+                [agents_db.AgentExtRpcCallback()],
+            ),
+        ]
+        for server in servers:
+            server.start()
+        self.addCleanup(stop_consumers, servers)
+
+    def test_run_wires_a_port_within_its_polls(self):
+        from wincloud.hyperv.neutron import service
+
+        host = fake_host(HOST)
+        host.create_vm(VmSpec("vm-1"))
+        self.register_agent(HOST)  # binding needs a live agent before the port exists
+        port = self.make_bound_port(self.make_vlan_network("physnet1", 42)["id"], HOST)
+        host.add_nic("vm-1", port["id"])
+        agent = service.run(
+            agent_config(HOST), hosts={HOST: host}, rpc=NeutronPluginRpc(), max_polls=2
+        )
+        self.assertEqual([port["id"]], list(agent.bound_ports(HOST)))
+        self.assertEqual("ACTIVE", self.show_port(port["id"])["status"])
+        self.assertTrue(host.closed)
