@@ -8,6 +8,7 @@ the errors' ``detail``.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass, field
@@ -162,13 +163,14 @@ class FakePorts(FakeDevices):
     """Mixed into FakeHost before FakeDevices: ``set_port_vlan`` and ``remove_nic`` keep the port
     state in step with the NIC."""
 
-    _ports: dict[tuple[str, str], FakePort]
+    @functools.cached_property
+    def _ports(self) -> dict[tuple[str, str], FakePort]:
+        return {}
 
     def _port_state(self, vm: str, nic_name: str, cmdlet: str) -> tuple[str, FakePort]:
         v = self._vm(vm, cmdlet)
         n = self._nic(v, nic_name, cmdlet)
-        ports = self.__dict__.setdefault("_ports", {})
-        port = ports.setdefault((v.name.casefold(), n.name.casefold()), FakePort())
+        port = self._ports.setdefault((v.name.casefold(), n.name.casefold()), FakePort())
         return f"{v.name}/{n.name}", port
 
     # ---- the NIC methods that touch port state ----------------------------------------------
@@ -178,7 +180,7 @@ class FakePorts(FakeDevices):
 
     def remove_nic(self, vm: str, nic_name: str) -> None:
         super().remove_nic(vm, nic_name)
-        self.__dict__.get("_ports", {}).pop((vm.casefold(), nic_name.casefold()), None)
+        self._ports.pop((vm.casefold(), nic_name.casefold()), None)
 
     # ---- HyperVPorts ------------------------------------------------------------------------
     def get_port(self, vm: str, nic_name: str) -> PortSettings:

@@ -131,7 +131,7 @@ class NetworkAgent:
     def network_delete(self, network_id: str) -> None:
         with self._lock:
             for st in self._hosts.values():
-                for port_id, plan in st.bound.items():
+                for port_id, plan in list(st.bound.items()):
                     if plan.network_id == network_id:
                         self._updated.add(port_id)
 
@@ -162,6 +162,8 @@ class NetworkAgent:
                 self._security_groups.pop(port_id, None)
                 self._call(st, port_id, "update_device_down", self.rpc.update_device_down)
             st.skipped -= updated
+            for port_id in updated:
+                st.attempts.pop(port_id, None)  # an update earns a failed port new attempts
             todo = [
                 p
                 for p in st.nics

@@ -54,11 +54,14 @@ def run(
     last_report = time.monotonic()
     try:
         while not stop.is_set() and (max_polls is None or polls < max_polls):
-            agent.poll_once()
             polls += 1
-            if time.monotonic() - last_report >= config.report_interval_s:
-                agent.report_state()
-                last_report = time.monotonic()
+            try:
+                agent.poll_once()
+                if time.monotonic() - last_report >= config.report_interval_s:
+                    last_report = time.monotonic()
+                    agent.report_state()
+            except Exception:  # the loop's top: a lost server or host is retried next poll
+                log.exception("poll failed poll=%d", polls)
             if max_polls is None or polls < max_polls:
                 stop.wait(config.polling_interval_s)
     finally:

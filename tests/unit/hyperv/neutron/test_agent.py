@@ -215,3 +215,27 @@ def test_a_missing_switch_is_refused(env):
     )
     with pytest.raises(ConfigError, match="no vSwitch 'x'"):
         agent.validate_vswitches()
+
+
+def test_an_update_retries_a_port_that_failed(env):
+    host, neutron, agent = env
+    neutron.add_port("p1", physical_network="elsewhere")
+    host.add_nic("vm1", "p1")
+    for _ in range(5):
+        agent.poll_once()
+    neutron.ports["p1"]["physical_network"] = "physnet2"
+    agent.port_update({"id": "p1"})
+    agent.poll_once()
+    assert neutron.ports["p1"]["status"] == "ACTIVE"
+    assert host.get_port("vm1", "p1").switch == "external"
+
+
+def test_network_delete_rechecks_its_ports(env):
+    host, neutron, agent = env
+    neutron.add_port("p1")
+    host.add_nic("vm1", "p1")
+    agent.poll_once()
+    host.disconnect_nic("vm1", "p1")  # drift the agent would not see by itself
+    agent.network_delete("net1")
+    agent.poll_once()
+    assert host.get_port("vm1", "p1").switch == "external"
