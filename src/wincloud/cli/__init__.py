@@ -26,6 +26,7 @@ COMMANDS: Final[Mapping[str, str]] = {
     "hyperv": "wincloud.cli.hyperv:hyperv",
     "host": "wincloud.cli.host:host",
     "report": "wincloud.cli.report:report",
+    "import": "wincloud.cli.imports:import_",
 }
 
 _HELP: Final[Mapping[str, str]] = {
@@ -39,6 +40,7 @@ _HELP: Final[Mapping[str, str]] = {
     "hyperv": "Check and inspect Hyper-V hosts over PowerShell remoting.",
     "host": "Keep the compute-host inventory for licence reports.",
     "report": "Monthly Windows licence report from the store's records.",
+    "import": "Import hosts and placements from a Nova cloud.",
 }
 
 
