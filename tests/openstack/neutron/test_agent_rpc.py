@@ -5,69 +5,19 @@ agent through the same transport."""
 
 from __future__ import annotations
 
-import time
-
-import oslo_messaging
-from neutron.db import agents_db
-from neutron_lib import rpc as n_rpc
-from neutron_lib.agent import topics
-
-from tests.openstack.neutron.base import HypervMl2TestCase, agent_config, fake_host
+from tests.openstack.neutron.base import (
+    HOST,
+    AgentHarness,
+    HypervMl2TestCase,
+    agent_config,
+    fake_host,
+)
 from wincloud.hyperv.host import VmSpec
-from wincloud.hyperv.neutron.agent import NetworkAgent
-from wincloud.hyperv.neutron.rpc import NeutronPluginRpc, start_consumers, stop_consumers
+from wincloud.hyperv.neutron.rpc import NeutronPluginRpc
 from wincloud.hyperv.ports import PortVlan
 
-HOST = "hv01"
-WAIT_S = 10.0
 
-
-class HypervAgentRpcTestCase(HypervMl2TestCase):
-    def setUp(self):
-        super().setUp()
-        # the harness sets rpc_response_timeout=0 ("return immediately"); our calls get replies
-        self.config(rpc_response_timeout=10)
-        n_rpc._BackingOffContextWrapper.reset_timeouts()
-        self.driver._setup_rpc()
-        servers = [
-            n_rpc.get_server(
-                oslo_messaging.Target(topic=topics.PLUGIN, server="neutron-server"),
-                self.driver.endpoints,
-            ),
-            n_rpc.get_server(
-                oslo_messaging.Target(topic=topics.REPORTS, server="neutron-server"),
-                [agents_db.AgentExtRpcCallback()],
-            ),
-        ]
-        for server in servers:
-            server.start()
-        self.addCleanup(stop_consumers, servers)
-        self.host = fake_host(HOST)
-        self.host.create_vm(VmSpec("vm-1"))
-        self.agent = NetworkAgent(agent_config(HOST), {HOST: self.host}, NeutronPluginRpc())
-        self.agent.validate_vswitches()
-        self.agent.report_state()
-        consumers = start_consumers(self.agent, HOST)
-        self.addCleanup(stop_consumers, consumers)
-
-    def poll_until(self, done, what):
-        """Poll the agent until done() (casts arrive on other threads); bounded in time."""
-        deadline = time.monotonic() + WAIT_S
-        while time.monotonic() < deadline:
-            self.agent.poll_once()
-            if done():
-                return
-            time.sleep(0.05)
-        self.fail(f"timed out waiting for {what}")
-
-    def bound_port_with_nic(self, cidr=None):
-        net = self.make_vlan_network("physnet1", 42)
-        if cidr:
-            self._make_subnet(self.fmt, {"network": net}, cidr.replace("0/24", "1"), cidr)
-        port = self.make_bound_port(net["id"], HOST)
-        self.host.add_nic("vm-1", port["id"], mac=port["mac_address"])  # what Nova's driver does
-        return port
-
+class HypervAgentRpcTestCase(AgentHarness, HypervMl2TestCase):
     def test_report_state_registers_the_agent(self):
         agents = self.driver.get_agents(self.context, filters={"host": [HOST]})
         self.assertEqual(["HyperV agent"], [a["agent_type"] for a in agents])
@@ -164,22 +114,7 @@ class HypervAgentServiceTestCase(HypervMl2TestCase):
 
     def setUp(self):
         super().setUp()
-        self.config(rpc_response_timeout=10)
-        n_rpc._BackingOffContextWrapper.reset_timeouts()
-        self.driver._setup_rpc()
-        servers = [
-            n_rpc.get_server(
-                oslo_messaging.Target(topic=topics.PLUGIN, server="neutron-server"),
-                self.driver.endpoints,
-            ),
-            n_rpc.get_server(
-                oslo_messaging.Target(topic=topics.REPORTS, server="neutron-server"),
-                [agents_db.AgentExtRpcCallback()],
-            ),
-        ]
-        for server in servers:
-            server.start()
-        self.addCleanup(stop_consumers, servers)
+        self.start_plugin_rpc()
 
     def test_run_wires_a_port_within_its_polls(self):
         from wincloud.hyperv.neutron import service

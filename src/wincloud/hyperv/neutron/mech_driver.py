@@ -27,6 +27,12 @@ class HypervMechanismDriver(mech_agent.SimpleAgentMechanismDriverBase):  # type:
             supported_vnic_types=[portbindings.VNIC_NORMAL],
         )
 
+    def initialize(self) -> None:
+        from wincloud.hyperv.neutron import trunk_driver
+
+        super().initialize()
+        self.trunk_driver = trunk_driver.create()  # registers with the trunk plugin, if loaded
+
     @property
     def connectivity(self) -> str:
         return str(portbindings.CONNECTIVITY_L2)

@@ -18,9 +18,11 @@ import oslo_messaging
 from neutron.agent import rpc as agent_rpc
 from neutron.api.rpc.callbacks import exceptions as callback_exc
 from neutron.api.rpc.callbacks import resources
+from neutron.api.rpc.callbacks.consumer import registry as consumer_registry
 from neutron.api.rpc.handlers import resources_rpc
 from neutron.api.rpc.handlers import securitygroups_rpc as sg_rpc
 from neutron.conf.agent import common as agent_conf
+from neutron.objects import trunk as trunk_objects
 from neutron_lib import context as n_context
 from neutron_lib import rpc as n_rpc
 from neutron_lib.agent import topics
@@ -31,8 +33,12 @@ from wincloud.hyperv.neutron.agent import NetworkAgent
 log = logging.getLogger(__name__)
 
 # a pull for a resource the server has no producer for (no QoS or trunk plugin) comes back as
-# CallbackNotFound; anything else the transport raises is a MessagingException
-_PULL_ERRORS = (oslo_messaging.MessagingException, callback_exc.CallbackNotFound)
+# CallbackNotFound, an absent one as ResourceNotFound; the transport raises MessagingException
+_PULL_ERRORS = (
+    oslo_messaging.MessagingException,
+    callback_exc.CallbackNotFound,
+    resources_rpc.ResourceNotFound,
+)
 
 CONSUMED = (
     (topics.PORT, topics.UPDATE),
@@ -135,10 +141,38 @@ class AgentEndpoints:
         self.agent.security_groups_changed(None)
 
 
+def _trunk_pushed(agent: NetworkAgent) -> Any:
+    """Trunk and sub-port pushes (created/updated/deleted) -> re-wire the parent port."""
+
+    def receive(
+        context: Any, resource_type: str, resource_list: list[Any], event_type: str
+    ) -> None:
+        for item in resource_list:
+            parent = getattr(item, "port_id", None)
+            trunk_id = getattr(item, "trunk_id", None)
+            if resource_type == resources.SUBPORT and trunk_id:
+                trunk = trunk_objects.Trunk.get_object(context, id=trunk_id)
+                parent = getattr(trunk, "port_id", None)
+            if parent:
+                agent.port_update({"id": parent})
+
+    return receive
+
+
 def start_consumers(agent: NetworkAgent, server_name: str) -> list[Any]:
-    """One RPC server per consumed topic (fanout: every agent gets every cast); started."""
+    """One RPC server per consumed topic (fanout: every agent gets every cast); started. Trunk
+    and sub-port changes arrive as versioned-object pushes on their own topics."""
     endpoints = [AgentEndpoints(agent)]
     servers = []
+    receive = _trunk_pushed(agent)
+    push_endpoints = [resources_rpc.ResourcesPushRpcCallback()]
+    for resource_type in (resources.TRUNK, resources.SUBPORT):
+        consumer_registry.register(receive, resource_type)
+        topic = resources_rpc.resource_type_versioned_topic(resource_type)
+        target = oslo_messaging.Target(topic=topic, server=server_name, fanout=True)
+        server = n_rpc.get_server(target, push_endpoints)
+        server.start()
+        servers.append(server)
     for resource, operation in CONSUMED:
         topic = topics.get_topic_name(topics.AGENT, resource, operation)
         target = oslo_messaging.Target(topic=topic, server=server_name, fanout=True)
