@@ -244,6 +244,7 @@ def compute_report(
     uuids_on_host: dict[str, set[str]] = defaultdict(set)
     moved_in: set[str] = set()  # clusters a counted VM moved within during the month
     usage: dict[tuple[str, str], list[Any]] = {}
+    counted: set[str] = set()  # provider-counted Windows Server instances
     for life in lives:
         kind = classify(life, rules)
         if not kind.windows:
@@ -280,11 +281,17 @@ def compute_report(
                 and cut[0] > start
             ):
                 moved_in.add(known_a.cluster)
-        bucket = usage.setdefault((project, kind.edition), [0, 0.0, 0.0, []])
-        bucket[0] += 1
-        bucket[1] += _hours(stretches)
-        bucket[2] += _vcpu_hours(stretches, rules)
-        bucket[3] += [cut for _, cut in stretches]
+        counted.add(life.uuid)
+        # chargeback by the project of each stretch: a project change splits the hours
+        by_project: dict[str, list[Any]] = defaultdict(list)
+        for stretch in stretches:
+            by_project[stretch[0].project_id].append(stretch)
+        for owner, part in by_project.items():
+            bucket = usage.setdefault((owner, kind.edition), [0, 0.0, 0.0, []])
+            bucket[0] += 1
+            bucket[1] += _hours(part)
+            bucket[2] += _vcpu_hours(part, rules)
+            bucket[3] += [cut for _, cut in part]
     report.hosts = _host_lines(inventory, on_host, uuids_on_host, moved_in, rules)
     report.projects = [
         UsageLine(project, edition, n, round(hours, 2), round(vcpu_hours, 2), peak(cuts))
@@ -293,7 +300,7 @@ def compute_report(
     report.customer_key.sort(key=lambda line: (line.project_id, line.uuid))
     report.desktop.sort(key=lambda line: (line.project_id, line.uuid))
     report.flags.sort(key=lambda f: (f.flag, f.project_id, f.uuid))
-    report.totals = _totals(report)
+    report.totals = _totals(report, len(counted))
     return report
 
 
@@ -327,7 +334,7 @@ def _host_lines(
     return lines
 
 
-def _totals(report: LicenceReport) -> dict[str, Any]:
+def _totals(report: LicenceReport, server_instances: int) -> dict[str, Any]:
     priced = [line for line in report.hosts if line.recommended is not None]
     standard = [line for line in priced if line.recommended == "Standard"]
     datacenter = [line for line in priced if line.recommended == "Datacenter"]
@@ -344,7 +351,7 @@ def _totals(report: LicenceReport) -> dict[str, Any]:
             2,
         ),
         "hosts_over_standard_licence": sum(1 for line in report.hosts if line.over_licence),
-        "windows_server_instances": sum(line.instances for line in report.projects),
+        "windows_server_instances": server_instances,  # each once, whatever its projects
         "instance_hours": round(sum(line.instance_hours for line in report.projects), 2),
         "vcpu_hours": round(sum(line.vcpu_hours for line in report.projects), 2),
         "customer_key_instances": len(report.customer_key),

@@ -207,6 +207,17 @@ def test_life_before_and_after_the_month_is_cut_at_its_edges():
     assert (usage.instances, usage.instance_hours) == (1, 24)
 
 
+def test_a_project_change_mid_month_splits_the_chargeback():
+    h = History()
+    h.windows("a", "hv1", project="p1")
+    h._add("a", "updated", NOV + timedelta(days=10), project_id="p2", host="hv1", vcpus=2)
+    report = h.run([])
+    usage = {u.project_id: (u.instances, u.instance_hours) for u in report.projects}
+    assert usage == {"p1": (1, 240), "p2": (1, 480)}
+    assert report.totals["windows_server_instances"] == 1
+    assert report.totals["instance_hours"] == 720
+
+
 def test_a_month_in_progress_counts_up_to_now():
     h = History()
     h.windows("a", "hv1")
