@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import oslo_messaging
+from neutron_lib import rpc as n_rpc
 from neutron_lib.plugins import directory
 
 from tests.openstack.neutron.base import AgentHarness, HypervMl2TestCase
+from wincloud.hyperv.neutron.rpc import stop_consumers
 from wincloud.hyperv.ports import PortVlan
 
 
@@ -15,7 +18,14 @@ class HypervTrunkTestCase(AgentHarness, HypervMl2TestCase):
 
     def setUp(self):
         super().setUp()
-        directory.get_plugin("trunk").start_rpc_listeners()  # the trunk pull provider
+        trunk_plugin = directory.get_plugin("trunk")
+        trunk_plugin.start_rpc_listeners()  # the Trunk pull provider and the TrunkSkeleton
+        server = n_rpc.get_server(
+            oslo_messaging.Target(topic="trunk", server="neutron-server"),
+            [trunk_plugin._rpc_server],
+        )
+        server.start()
+        self.addCleanup(stop_consumers, [server])
 
     def test_trunk_on_a_bound_port_puts_the_nic_in_trunk_mode(self):
         parent = self.bound_port_with_nic(vlan=42)
@@ -38,3 +48,13 @@ class HypervTrunkTestCase(AgentHarness, HypervMl2TestCase):
 
         self.poll_until(lambda: vlan().mode == "trunk", "trunk mode")
         self.assertEqual(PortVlan("trunk", None, 42, (42, 200)), vlan())
+        trunk_id = res.json["trunk"]["id"]
+
+        def trunk_status():
+            res = self.new_show_request("trunks", trunk_id).get_response(self.api)
+            return self.deserialize(self.fmt, res)["trunk"]["status"]
+
+        # the agent binds the sub-port to the parent's host, reports it up, marks the trunk ACTIVE
+        self.poll_until(lambda: trunk_status() == "ACTIVE", "trunk ACTIVE")
+        sub_now = self.show_port(sub["id"])
+        self.assertEqual(("ACTIVE", "hv01"), (sub_now["status"], sub_now["binding:host_id"]))

@@ -48,7 +48,17 @@ class PluginRpc(Protocol):
     def update_device_down(self, device: str, host: str) -> None: ...
     def security_group_info(self, devices: list[str]) -> dict[str, Any]: ...
     def qos_rules(self, policy_id: str) -> list[dict[str, Any]]: ...
-    def trunk_vlans(self, port_id: str) -> list[int]: ...
+    def trunk_details(self, port_id: str) -> TrunkInfo | None: ...
+    def trunk_wired(self, trunk: TrunkInfo, host: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class TrunkInfo:
+    """A trunk whose parent is a port on this agent: its sub-ports as (port id, VLAN)."""
+
+    trunk_id: str
+    parent_port_id: str
+    subports: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass
@@ -73,6 +83,7 @@ class NetworkAgent:
         self._sg_refresh: set[str] = set()
         self._sg_refresh_all = False
         self._security_groups: dict[str, list[str]] = {}  # port id -> its groups
+        self._trunk_parents: dict[str, str] = {}  # trunk id -> parent port id
 
     # ---- start ------------------------------------------------------------------------------
     def validate_vswitches(self) -> None:
@@ -134,6 +145,13 @@ class NetworkAgent:
                 for port_id, plan in list(st.bound.items()):
                     if plan.network_id == network_id:
                         self._updated.add(port_id)
+
+    def trunk_changed(self, trunk_id: str | None, parent_port_id: str | None = None) -> None:
+        """A trunk or one of its sub-ports changed: re-wire the parent (known by id or trunk)."""
+        with self._lock:
+            parent = parent_port_id or self._trunk_parents.get(trunk_id or "")
+            if parent:
+                self._updated.add(parent)
 
     def security_groups_changed(self, group_ids: list[str] | None = None) -> None:
         """Rules or members of these groups changed (None: anything, e.g. provider rules)."""
@@ -207,6 +225,7 @@ class NetworkAgent:
     def _bind(self, st: _HostState, port_ids: list[str]) -> None:
         details = self.rpc.get_devices_details_list(port_ids, st.neutron_host)
         plans: dict[str, PortPlan] = {}
+        trunks: dict[str, TrunkInfo] = {}
         for entry in details:
             port_id = str(entry.get("device") or entry.get("port_id") or "")
             if port_id not in st.nics:
@@ -218,7 +237,8 @@ class NetworkAgent:
                 )
                 continue
             try:
-                plan = self._plan(entry)
+                trunk = self.rpc.trunk_details(port_id)
+                plan = self._plan(entry, trunk)
                 self._apply_port(st, st.nics[port_id], plan)
             except (HyperVError, ConfigError) as exc:
                 st.attempts[port_id] = st.attempts.get(port_id, 0) + 1
@@ -232,6 +252,8 @@ class NetworkAgent:
                 continue
             st.attempts.pop(port_id, None)
             plans[port_id] = plan
+            if trunk is not None:
+                trunks[port_id] = trunk
         if plans and self.config.enable_security_group:
             self._apply_acls(st, plans)
         for port_id, plan in plans.items():
@@ -239,13 +261,19 @@ class NetworkAgent:
             up = plan.vswitch is not None
             fn = self.rpc.update_device_up if up else self.rpc.update_device_down
             self._call(st, port_id, "update_device_up" if up else "update_device_down", fn)
+            trunk = trunks.get(port_id)
+            if trunk is not None and up:
+                with self._lock:
+                    self._trunk_parents[trunk.trunk_id] = port_id
+                self._call(
+                    st, port_id, "trunk_wired", lambda _p, h, t=trunk: self.rpc.trunk_wired(t, h)
+                )
 
-    def _plan(self, entry: Mapping[str, Any]) -> PortPlan:
-        port_id = str(entry["port_id"])
-        trunk = self.rpc.trunk_vlans(port_id)
+    def _plan(self, entry: Mapping[str, Any], trunk: TrunkInfo | None) -> PortPlan:
+        vlans = [vlan for _, vlan in trunk.subports] if trunk is not None else []
         policy = entry.get("qos_policy_id") or entry.get("network_qos_policy_id")
         rules = self.rpc.qos_rules(str(policy)) if policy and self.config.enable_qos else []
-        return plan_port(entry, self.config.mappings, trunk_vlans=trunk, qos_rules=rules)
+        return plan_port(entry, self.config.mappings, trunk_vlans=vlans, qos_rules=rules)
 
     def _apply_port(self, st: _HostState, vm: str, plan: PortPlan) -> None:
         """Connect, VLAN, MAC spoofing, bandwidth: each set only when it differs."""

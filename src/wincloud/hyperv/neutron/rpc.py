@@ -22,13 +22,14 @@ from neutron.api.rpc.callbacks.consumer import registry as consumer_registry
 from neutron.api.rpc.handlers import resources_rpc
 from neutron.api.rpc.handlers import securitygroups_rpc as sg_rpc
 from neutron.conf.agent import common as agent_conf
-from neutron.objects import trunk as trunk_objects
+from neutron.services.trunk.rpc import agent as trunk_rpc
 from neutron_lib import context as n_context
 from neutron_lib import rpc as n_rpc
 from neutron_lib.agent import topics
+from neutron_lib.services.trunk import constants as trunk_consts
 from oslo_config import cfg
 
-from wincloud.hyperv.neutron.agent import NetworkAgent
+from wincloud.hyperv.neutron.agent import NetworkAgent, TrunkInfo
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +59,7 @@ class NeutronPluginRpc:
         self.reports = agent_rpc.PluginReportStateAPI(topics.REPORTS)
         self.sg = sg_rpc.SecurityGroupServerRpcApi(topics.PLUGIN)
         self.pull = resources_rpc.ResourcesPullRpcApi()
+        self.trunks = trunk_rpc.TrunkStub()
 
     def report_state(self, state: dict[str, Any]) -> None:
         self.reports.report_state(self.context, state, use_call=bool(state.get("start_flag")))
@@ -95,12 +97,27 @@ class NeutronPluginRpc:
             )
         return out
 
-    def trunk_vlans(self, port_id: str) -> list[int]:
+    def trunk_details(self, port_id: str) -> TrunkInfo | None:
         try:
-            trunk = self.pull.pull(self.context, resources.TRUNK, port_id)
+            trunk = self.trunks.get_trunk_details(self.context, port_id)
         except _PULL_ERRORS:
-            return []  # no trunk plugin, or not a trunk parent
-        return [int(sp.segmentation_id) for sp in getattr(trunk, "sub_ports", None) or []]
+            return None  # no trunk plugin, or not a trunk parent
+        subports = tuple(
+            (str(sp.port_id), int(sp.segmentation_id))
+            for sp in getattr(trunk, "sub_ports", None) or []
+        )
+        return TrunkInfo(str(trunk.id), port_id, subports)
+
+    def trunk_wired(self, trunk: TrunkInfo, host: str) -> None:
+        """Bind the sub-ports to the parent's host, report them up, mark the trunk ACTIVE."""
+        subports = [{"trunk_id": trunk.trunk_id, "port_id": p} for p, _ in trunk.subports]
+        if subports:
+            self.trunks.update_subport_bindings(self.context, subports)
+            for port_id, _ in trunk.subports:
+                self.update_device_up(port_id, host)
+        self.trunks.update_trunk_status(
+            self.context, trunk.trunk_id, trunk_consts.TRUNK_ACTIVE_STATUS
+        )
 
 
 class AgentEndpoints:
@@ -148,13 +165,10 @@ def _trunk_pushed(agent: NetworkAgent) -> Any:
         context: Any, resource_type: str, resource_list: list[Any], event_type: str
     ) -> None:
         for item in resource_list:
-            parent = getattr(item, "port_id", None)
-            trunk_id = getattr(item, "trunk_id", None)
-            if resource_type == resources.SUBPORT and trunk_id:
-                trunk = trunk_objects.Trunk.get_object(context, id=trunk_id)
-                parent = getattr(trunk, "port_id", None)
-            if parent:
-                agent.port_update({"id": parent})
+            if resource_type == resources.TRUNK:
+                agent.trunk_changed(str(item.id), str(item.port_id))
+            else:  # a SubPort: its trunk's parent, if that trunk is ours
+                agent.trunk_changed(str(item.trunk_id))
 
     return receive
 

@@ -10,7 +10,7 @@ from wincloud.errors import ConfigError
 from wincloud.hyperv.fake import FakeHost
 from wincloud.hyperv.host import SwitchInfo, VmSpec
 from wincloud.hyperv.neutron import AGENT_TYPE
-from wincloud.hyperv.neutron.agent import NetworkAgent
+from wincloud.hyperv.neutron.agent import NetworkAgent, TrunkInfo
 from wincloud.hyperv.neutron.config import parse_config
 from wincloud.hyperv.ports import PortVlan
 
@@ -38,6 +38,7 @@ class FakeNeutron:
         self.groups: dict[str, list[dict[str, Any]]] = {"sg1": [dict(SSH)]}
         self.qos: dict[str, list[dict[str, Any]]] = {}
         self.trunks: dict[str, list[int]] = {}
+        self.trunk_status: dict[str, str] = {}
         self.states: list[dict[str, Any]] = []
 
     def add_port(self, port_id: str, host: str = "hv01", **fields: Any) -> None:
@@ -85,8 +86,14 @@ class FakeNeutron:
     def qos_rules(self, policy_id):
         return self.qos.get(policy_id, [])
 
-    def trunk_vlans(self, port_id):
-        return self.trunks.get(port_id, [])
+    def trunk_details(self, port_id):
+        vlans = self.trunks.get(port_id)
+        if vlans is None:
+            return None
+        return TrunkInfo(f"trunk-{port_id}", port_id, tuple((f"sub-{v}", v) for v in vlans))
+
+    def trunk_wired(self, trunk, host):
+        self.trunk_status[trunk.trunk_id] = "ACTIVE"
 
 
 @pytest.fixture
@@ -184,6 +191,7 @@ def test_trunk_and_qos(env):
     agent.poll_once()
     port = host.get_port("vm1", "p1")
     assert port.vlan == PortVlan("trunk", None, 101, (101, 200))
+    assert neutron.trunk_status == {"trunk-p1": "ACTIVE"}
     assert port.max_bandwidth_bps == 5_000_000
 
 
@@ -239,3 +247,15 @@ def test_network_delete_rechecks_its_ports(env):
     agent.network_delete("net1")
     agent.poll_once()
     assert host.get_port("vm1", "p1").switch == "external"
+
+
+def test_a_subport_change_rewires_the_known_parent(env):
+    host, neutron, agent = env
+    neutron.add_port("p1")
+    neutron.trunks["p1"] = [200]
+    host.add_nic("vm1", "p1")
+    agent.poll_once()
+    neutron.trunks["p1"] = [200, 300]
+    agent.trunk_changed("trunk-p1")  # a SubPort push names only its trunk
+    agent.poll_once()
+    assert host.get_port("vm1", "p1").vlan.allowed_vlan_ids == (101, 200, 300)
