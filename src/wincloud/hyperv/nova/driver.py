@@ -35,6 +35,7 @@ from wincloud.hyperv.nova.imagecache import ImageCache
 from wincloud.hyperv.nova.plan import VmPlan, plan_vm, power_state
 from wincloud.hyperv.nova.transfer import ChunkReader, file_chunks
 from wincloud.hyperv.nova.vmops import InstanceOps
+from wincloud.hyperv.nova.volumeops import VolumeOps
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +61,7 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         self.hyperv_host = hyperv_conf.connect(CONF)
         self._ops = InstanceOps(self.hyperv_host, self.settings)
         self._cache = ImageCache(self.hyperv_host, self.settings)
+        self._volumes = VolumeOps(self.hyperv_host)
         self._image_api = glance.API()
         self._nodename: str | None = None
 
@@ -221,6 +223,7 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         destroy_disks: bool = True,
         destroy_secrets: bool = True,
     ) -> None:
+        self._detach_volumes(instance, block_device_info)
         self._ops.destroy(instance.name, keep_files=not destroy_disks)
 
     def cleanup(
@@ -235,6 +238,40 @@ class HyperVDriver(driver.ComputeDriver):  # type: ignore[misc]
         destroy_secrets: bool = True,
     ) -> None:
         self._ops.destroy(instance.name, keep_files=not destroy_disks)
+
+    # ---- volumes (Cinder iSCSI as passthrough disks: volumeops.py) --------------------------
+    def get_volume_connector(self, instance: Any) -> dict[str, Any]:
+        with translate.nova_errors(instance):
+            return self._volumes.connector(CONF.my_block_storage_ip, CONF.host)
+
+    def attach_volume(
+        self,
+        context: Any,
+        connection_info: Any,
+        instance: Any,
+        mountpoint: Any,
+        disk_bus: Any = None,
+        device_type: Any = None,
+        encryption: Any = None,
+    ) -> None:
+        with translate.nova_errors(instance):
+            self._volumes.attach(instance.name, connection_info)
+
+    def detach_volume(
+        self,
+        context: Any,
+        connection_info: Any,
+        instance: Any,
+        mountpoint: Any,
+        encryption: Any = None,
+    ) -> None:
+        with translate.nova_errors(instance):
+            self._volumes.detach(instance.name, connection_info)
+
+    def _detach_volumes(self, instance: Any, block_device_info: Any) -> None:
+        if self.hyperv_host.find_vm(instance.name) is not None:
+            with translate.nova_errors(instance):
+                self._volumes.detach_all(instance.name, block_device_info)
 
     # ---- power -----------------------------------------------------------------------------
     def power_off(self, instance: Any, timeout: int = 0, retry_interval: int = 0) -> None:
