@@ -114,7 +114,7 @@ class MetadataApp:
         # one write in flight, and a write gives up store_timeout after it arrived.
         self.pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wincloud-read")
         self.writes = ThreadPoolExecutor(max_workers=4, thread_name_prefix="wincloud-write")
-        self._writing: set[str] = set()
+        self._writing: dict[str, tuple[asyncio.Lock, int]] = {}  # uuid -> (lock, users)
         # Peers that proved the proxy secret: not capped per client (listener.admit).
         self.signed_peers: set[str] = set()
         self.closed = False
@@ -398,12 +398,13 @@ class MetadataApp:
         return result
 
     async def _write(self, uuid: str, call: Callable[..., T], *args: Any) -> T:
-        """Run a store write for one instance in the write pool: at most one per instance at
-        a time, and never past ``store_timeout`` from now (time spent queued counts), so a
-        write is never committed after the guest stopped waiting for the answer."""
-        if uuid in self._writing:
-            raise StoreError("another write of this instance is still in progress")
+        """Run a store write for one instance in the write pool: one per instance at a time
+        (others wait their turn without holding a thread), and never past ``store_timeout``
+        from now (time spent waiting counts), so a write is never committed after the guest
+        stopped waiting for the answer."""
         deadline = time.monotonic() + self.settings.store_timeout
+        lock, users = self._writing.get(uuid) or (asyncio.Lock(), 0)
+        self._writing[uuid] = (lock, users + 1)
 
         def bounded() -> T:
             left = deadline - time.monotonic()
@@ -411,18 +412,35 @@ class MetadataApp:
                 raise StoreError("the store was too busy to take the write in time")
             return call(*args, timeout=left)
 
-        self._writing.add(uuid)
-        loop = asyncio.get_running_loop()
         started = time.perf_counter()
         try:
-            result = await loop.run_in_executor(self.writes, bounded)
+            # Only the wait for the turn is cut short here: the write itself is bounded by
+            # the store (its lock timeout), so a cancelled await can never outlive a commit.
+            async with asyncio.timeout(self.settings.store_timeout):
+                await lock.acquire()
+        except TimeoutError:
+            self.metrics.store_call(time.perf_counter() - started, failed=True)
+            self._forget_lock(uuid, lock)
+            raise StoreError("the store was too busy to take the write in time") from None
+        try:
+            result = await asyncio.get_running_loop().run_in_executor(self.writes, bounded)
         except StoreError:
             self.metrics.store_call(time.perf_counter() - started, failed=True)
             raise
         finally:
-            self._writing.discard(uuid)
+            lock.release()
+            self._forget_lock(uuid, lock)
         self.metrics.store_call(time.perf_counter() - started, failed=False)
         return result
+
+    def _forget_lock(self, uuid: str, lock: asyncio.Lock) -> None:
+        """One user of the instance's write lock is done; the last one drops it."""
+        held = self._writing.get(uuid)
+        if held is not None and held[0] is lock:
+            if held[1] <= 1:
+                del self._writing[uuid]
+            else:
+                self._writing[uuid] = (lock, held[1] - 1)
 
     def _store_failed(self, err: StoreError, req: Request) -> Answer:
         self.warn.log(logging.ERROR, "store-call", "store call failed reason=%s", err.message)
