@@ -24,8 +24,14 @@ switch ($Action) {
         Set-VMNetworkAdapter -VMNetworkAdapter $nic[0] -MacAddressSpoofing $state
     }
     'bandwidth' {
-        Set-VMNetworkAdapter -VMNetworkAdapter $nic[0] -MaximumBandwidth $MaximumBandwidth `
-            -MinimumBandwidthAbsolute $MinimumBandwidthAbsolute
+        # an absolute minimum is refused on a switch not created in Absolute mode: send it only
+        # when there is one to set or to clear
+        $splat = @{ VMNetworkAdapter = $nic[0]; MaximumBandwidth = $MaximumBandwidth }
+        $bw = $nic[0].BandwidthSetting
+        if ($MinimumBandwidthAbsolute -gt 0 -or ($bw -and $bw.MinimumBandwidthAbsolute -gt 0)) {
+            $splat.MinimumBandwidthAbsolute = $MinimumBandwidthAbsolute
+        }
+        Set-VMNetworkAdapter @splat
     }
     default { Stop-Wincloud 'WincloudBadArgument' 'InvalidArgument' "unknown action '$Action'" $Action }
 }
