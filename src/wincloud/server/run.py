@@ -42,10 +42,10 @@ ADMIN_FLAG: Final = "--admin-listen (or admin_listen in the config file)"
 def raise_file_limit() -> int:
     """Raise the soft open-file limit to the hard limit (systemd's default soft limit of
     1,024 is far too low for a service that holds guests' connections); the new soft limit."""
-    try:
-        import resource
-    except ImportError:  # pragma: no cover - Windows
+    if sys.platform == "win32":  # pragma: no cover - the service runs on Linux
         return 8192
+    import resource
+
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and soft < hard:
         with contextlib.suppress(ValueError, OSError):
@@ -84,7 +84,7 @@ def bind(where: Listen, *, flag: str, reuse_port: bool = False) -> socket.socket
     sock = socket.socket(family, kind, proto)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        if reuse_port:
+        if reuse_port and sys.platform != "win32":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if family == socket.AF_INET6:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
@@ -225,7 +225,8 @@ class Service:
         with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, self.stop)
-            loop.add_signal_handler(signal.SIGHUP, access.reopen)  # after log rotation
+            if sys.platform != "win32":
+                loop.add_signal_handler(signal.SIGHUP, access.reopen)  # after log rotation
         app.start(loop)
         listener = Listener(app, access, connection_budget(self.settings, self.file_limit))
         servers: list[asyncio.AbstractServer] = []
@@ -295,6 +296,8 @@ class Service:
     # -- several processes ---------------------------------------------------------------------
 
     def _run_workers(self, on_ready: OnReady | None) -> None:
+        if sys.platform == "win32":  # pragma: no cover - the service runs on Linux
+            raise ConfigError("workers > 1 needs Linux (fork, SO_REUSEPORT)", subject="workers")
         assert self.repo_factory is not None
         settings = self.settings
         # Every socket is bound before any worker starts: a clash is one error, no orphans.
@@ -361,6 +364,8 @@ class Service:
                 admin_sock.close()
 
     async def _watch_children(self, children: dict[int, int], spawn: Callable[[int], None]) -> None:
+        if sys.platform == "win32":  # pragma: no cover - the service runs on Linux
+            return
         while True:
             await asyncio.sleep(0.5)
             for pid in list(children):

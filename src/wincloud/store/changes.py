@@ -21,6 +21,7 @@ import contextlib
 import logging
 import mmap
 import os
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -198,7 +199,12 @@ class ShmWatcher:
     header bytes mean nothing was committed since the last look. A torn read only ever shows
     a difference, which costs one needless look at the feed."""
 
+    _map: mmap.mmap
+    _last: bytes
+
     def __init__(self, shm: Path) -> None:
+        if sys.platform == "win32":  # pragma: no cover - SQLite's -shm is mapped on POSIX only
+            raise OSError("no shared mappings of the -shm file here")
         fd = os.open(shm, os.O_RDONLY)
         try:
             self._map = mmap.mmap(fd, _SHM_HEADER, mmap.MAP_SHARED, mmap.PROT_READ)
