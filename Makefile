@@ -79,9 +79,7 @@ $(NEUTRON_STAMP): pyproject.toml $(OPENSTACK_CONSTRAINTS)
 	touch $(NEUTRON_STAMP)
 
 test-openstack: $(NOVA_STAMP) $(CINDER_STAMP) $(NEUTRON_STAMP)
-	$(NOVA_VENV)/bin/python tests/openstack/run.py nova
-	$(CINDER_VENV)/bin/python tests/openstack/run.py cinder
-	$(NEUTRON_VENV)/bin/python tests/openstack/run.py neutron
+	bash tests/openstack/all.sh
 
 clean:
 	rm -rf $(VENV) $(NOVA_VENV) $(CINDER_VENV) $(NEUTRON_VENV) .mypy_cache .pytest_cache .ruff_cache
