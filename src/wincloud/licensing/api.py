@@ -7,7 +7,7 @@ GET    /v1/hosts/{hostname}            one host
 PUT    /v1/hosts/{hostname}            replace it -> 200
 DELETE /v1/hosts/{hostname}            remove it -> 204
 GET    /v1/instances/{ident}/history   an instance's lifecycle history (deleted ones too)
-GET    /v1/licences/{month}            the month's licence report (?format=json|csv)
+GET    /v1/licences/{month}            the month's licence report (?format=json|csv|html)
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from wincloud.errors import ConfigError, NotFound
-from wincloud.licensing.render import render_csv
+from wincloud.licensing.htmlpage import PAGE_CSP
+from wincloud.licensing.render import render_csv, render_report
 from wincloud.licensing.report import build_report, month_bounds
 from wincloud.licensing.rules import Rules, load_rules
 from wincloud.store.hosts import parse_host
@@ -85,12 +86,19 @@ def licensing_routes(
     async def licences(request: Request) -> Response:
         month = request.path_params["month"]
         fmt = request.query_params.get("format", "json")
-        if fmt not in ("json", "csv"):
-            raise ConfigError("format is json or csv", subject="format")
+        if fmt not in ("json", "csv", "html"):
+            raise ConfigError("format is json, csv or html", subject="format")
         month_bounds(month)
         report = await run_in_threadpool(build_report, repo, used, month)
         if fmt == "csv":
             return Response(render_csv(report), media_type="text/csv; charset=utf-8")
+        if fmt == "html":
+            page = await run_in_threadpool(render_report, report, "html")
+            return Response(
+                page,
+                media_type="text/html; charset=utf-8",
+                headers={"Content-Security-Policy": PAGE_CSP},
+            )
         return JSONResponse(report.to_document())
 
     return [

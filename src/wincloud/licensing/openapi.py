@@ -147,7 +147,7 @@ PATHS: Final[dict[str, Any]] = {
                 "name": "format",
                 "in": "query",
                 "required": False,
-                "schema": {"enum": ["json", "csv"], "default": "json"},
+                "schema": {"enum": ["json", "csv", "html"], "default": "json"},
             },
         ],
         "get": {
@@ -160,6 +160,7 @@ PATHS: Final[dict[str, Any]] = {
                             "schema": {"$ref": "#/components/schemas/LicenceReport"}
                         },
                         "text/csv": {"schema": {"type": "string"}},
+                        "text/html": {"schema": {"type": "string"}},
                     },
                 },
                 **_errors("400"),

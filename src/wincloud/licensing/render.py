@@ -1,5 +1,6 @@
 """The licence report as text: ``table`` (for people), ``csv`` (one file, a ``section`` column,
-for spreadsheets and scripts), ``json`` (everything, for machines). Each states the period, the
+for spreadsheets and scripts), ``json`` (everything, for machines); ``html`` (one page with a
+plot, ``htmlpage.py``). Each states the period, the
 rules used with their sources, and that it is an estimate, not a compliance statement."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any, Final
 
 from wincloud.licensing.report import DISCLAIMER, LicenceReport
 
-FORMATS: Final = ("table", "csv", "json")
+FORMATS: Final = ("table", "csv", "json", "html")
 
 CSV_COLUMNS: Final = (
     "section",
@@ -55,6 +56,10 @@ def render_report(report: LicenceReport, fmt: str) -> str:
         return json.dumps(report.to_document(), indent=2) + "\n"
     if fmt == "csv":
         return render_csv(report)
+    if fmt == "html":  # matplotlib (wincloud[report]) is imported only for this one
+        from wincloud.licensing.htmlpage import render_html
+
+        return render_html(report)
     return render_text(report)
 
 

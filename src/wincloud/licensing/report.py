@@ -109,6 +109,9 @@ class LicenceReport:
     desktop: list[InstanceLine] = field(default_factory=list)
     flags: list[Flag] = field(default_factory=list)
     totals: dict[str, Any] = field(default_factory=dict)
+    # per host, the provider-counted Windows Server stretches its peak came from (the HTML
+    # report plots them with ``timeline.concurrency``); not part of the document
+    host_stretches: dict[str, list[tuple[datetime, datetime]]] = field(default_factory=dict)
 
     def to_document(self) -> dict[str, Any]:
         return {
@@ -293,6 +296,7 @@ def compute_report(
             bucket[2] += _vcpu_hours(part, rules)
             bucket[3] += [cut for _, cut in part]
     report.hosts = _host_lines(inventory, on_host, uuids_on_host, moved_in, rules)
+    report.host_stretches = dict(on_host)
     report.projects = [
         UsageLine(project, edition, n, round(hours, 2), round(vcpu_hours, 2), peak(cuts))
         for (project, edition), (n, hours, vcpu_hours, cuts) in sorted(usage.items())

@@ -9,6 +9,7 @@ guest last reported.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -104,16 +105,23 @@ def build_lives(events: Iterable[HistoryEvent]) -> list[Life]:
     return lives
 
 
-def peak(stretches: Iterable[tuple[datetime, datetime]]) -> int:
-    """The most stretches overlapping at any instant; one ending when another starts (a move)
-    does not overlap it."""
-    edges = []
+def concurrency(stretches: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, int]]:
+    """How many stretches overlap, as a step function: (instant, count from then on) at each
+    instant the count changes, in time order. All changes at one instant are applied
+    together, so one ending when another starts (a move) is not an overlap."""
+    change: dict[datetime, int] = defaultdict(int)
     for lo, hi in stretches:
-        edges.append((lo, 1))
-        edges.append((hi, -1))
-    edges.sort()  # at equal times -1 sorts first: ends before starts
-    running = best = 0
-    for _, step in edges:
-        running += step
-        best = max(best, running)
-    return best
+        change[lo] += 1
+        change[hi] -= 1
+    steps = []
+    running = 0
+    for at in sorted(change):
+        if change[at]:
+            running += change[at]
+            steps.append((at, running))
+    return steps
+
+
+def peak(stretches: Iterable[tuple[datetime, datetime]]) -> int:
+    """The most stretches overlapping at any instant (the top of ``concurrency``)."""
+    return max((count for _, count in concurrency(stretches)), default=0)
