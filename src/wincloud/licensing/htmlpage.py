@@ -28,6 +28,8 @@ from wincloud.licensing.timeline import concurrency
 if TYPE_CHECKING:
     from types import ModuleType
 
+    from matplotlib.lines import Line2D
+
 MAX_PLOTTED: Final = 12  # hosts drawn, the highest peaks first; the table lists them all
 FIGURE_INCHES: Final = (10.0, 4.8)
 _SVG_RC: Final = {
@@ -103,8 +105,8 @@ def plot_svg(report: LicenceReport) -> str | None:
     busy = sorted((h for h in report.hosts if h.peak_vms), key=lambda h: (-h.peak_vms, h.hostname))
     if not busy:
         return None
-    from matplotlib import dates as mdates
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.dates import DateFormatter, DayLocator, date2num
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
@@ -115,26 +117,38 @@ def plot_svg(report: LicenceReport) -> str | None:
         fig = Figure(figsize=FIGURE_INCHES, dpi=100, layout="constrained")
         FigureCanvasAgg(fig)
         ax = fig.add_subplot()
+        drawn: list[Line2D] = []
+        labels: list[str] = []
         for n, line in enumerate(busy[:MAX_PLOTTED]):
             steps = concurrency(report.host_stretches.get(line.hostname, []))
             steps = [(when, count) for when, count in steps if when < horizon]  # cut there
             at = [start, *(when for when, _ in steps), horizon]
-            xs = mdates.date2num(at)  # type: ignore[no-untyped-call]
+            xs = date2num(at)  # type: ignore[no-untyped-call]
             ys = [0, *(count for _, count in steps), steps[-1][1] if steps else 0]
             name = line.hostname if len(line.hostname) <= 40 else line.hostname[:39] + "…"
-            ax.step(xs, ys, where="post", linewidth=1.6, linestyle=styles[n // 10 % 3],
-                    label=f"{name} (peak {line.peak_vms})")  # fmt: skip
-        ax.set_xlim(*mdates.date2num([start, report.period_end]))  # type: ignore[no-untyped-call]
+            drawn += ax.step(xs, ys, where="post", linewidth=1.6, linestyle=styles[n // 10 % 3])
+            labels.append(f"{name} (peak {line.peak_vms})")
+        ax.set_xlim(*date2num([start, report.period_end]))  # type: ignore[no-untyped-call]
         ax.set_ylim(0, busy[0].peak_vms + 0.5)
         ax.yaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.xaxis.set_major_locator(mdates.DayLocator((1, 8, 15, 22), tz=UTC))  # type: ignore[no-untyped-call]
-        ax.xaxis.set_minor_locator(mdates.DayLocator(tz=UTC))  # type: ignore[no-untyped-call]
-        ax.xaxis.set_major_formatter(mdates.DateFormatter("%d %b", tz=UTC))  # type: ignore[no-untyped-call]
+        weekly = DayLocator((1, 8, 15, 22), tz=UTC)  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_locator(weekly)
+        ax.xaxis.set_minor_locator(DayLocator(tz=UTC))  # type: ignore[no-untyped-call]
+        day = DateFormatter("%d %b", tz=UTC)  # type: ignore[no-untyped-call]
+        ax.xaxis.set_major_formatter(day)
         ax.grid(True, color="#dddddd", linewidth=0.6)
         ax.set_xlabel(f"{report.month} (UTC)")
         ax.set_ylabel("Windows Server VMs running")
         ax.set_title("Concurrent Windows Server VMs per host (provider licences)")
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False)
+        # labels given, not collected: a hostname starting with '_' would be left out
+        ax.legend(
+            drawn,
+            labels,
+            loc="upper left",
+            bbox_to_anchor=(1.01, 1.0),
+            fontsize="small",
+            frameon=False,
+        )
         out = io.StringIO()
         fig.savefig(out, format="svg", metadata={"Date": None})
     svg = out.getvalue()

@@ -266,3 +266,20 @@ def test_the_admin_api_serves_the_page_with_a_policy_that_forbids_fetching(repo)
         assert answer.text.startswith("<!DOCTYPE html>")
         assert parse(answer.text).tables["totals"][1:]  # the totals table is there
         assert admin.get("/v1/licences/2026-11", params={"format": "pdf"}).status_code == 400
+
+
+def test_the_cli_without_matplotlib_prints_one_line_with_the_hint(capsys, tmp_path, monkeypatch):
+    db = f"sqlite:///{tmp_path / 'store.db'}"
+    try:
+        main(["db", "init", "--db", db])
+    except SystemExit as stopped:
+        assert stopped.code in (0, None)
+    capsys.readouterr()
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    with pytest.raises(SystemExit) as stopped:
+        main(["report", "licences", "--month", "2026-11", "--format", "html", "--db", db])
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2
+    assert err.startswith("error[config-error]: the HTML report needs matplotlib")
+    assert "pip install 'wincloud[report]'" in err
+    assert "Traceback" not in err
