@@ -21,6 +21,7 @@ import contextlib
 import http.client
 import os
 import re
+import resource
 import shutil
 import signal
 import statistics
@@ -240,6 +241,7 @@ class Load:
     errors: int
     cpu_us: float
     output: str
+    wrk_core: float = 0.0  # wrk's CPU time over the run's wall time (1.00: wrk saturated)
 
 
 def wrk(
@@ -261,7 +263,7 @@ def wrk(
         cmd += ["-s", script[0], server.url + path, "--", *script[1:]]
     else:
         cmd.append(server.url + path)
-    before = server.cpu()
+    before, wrk_before = server.cpu(), resource.getrusage(resource.RUSAGE_CHILDREN)
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + seconds + 30
     while done_file is not None and proc.poll() is None and time.monotonic() < deadline:
@@ -274,7 +276,8 @@ def wrk(
     except subprocess.TimeoutExpired:
         proc.kill()
         raise SystemExit(f"wrk did not finish within {seconds + 30:.0f} s") from None
-    cpu = server.cpu() - before
+    cpu, wrk_after = server.cpu() - before, resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = sum(getattr(wrk_after, f) - getattr(wrk_before, f) for f in ("ru_utime", "ru_stime"))
     out = stdout
     if proc.returncode != 0 or "requests in" not in out:
         raise SystemExit(f"wrk failed ({proc.returncode}): {out[-1000:]} {stderr[-1000:]}")
@@ -292,7 +295,9 @@ def wrk(
         errors += sum(int(n) for n in socket_errors.groups())
     p50, p99 = latency.get("50", float("nan")), latency.get("99", float("nan"))
     cpu_us = cpu / max(requests, 1) * 1e6
-    return Load(requests / elapsed, requests, elapsed, p50, p99, errors, cpu_us, out)
+    load = Load(requests / elapsed, requests, elapsed, p50, p99, errors, cpu_us, out)
+    load.wrk_core = wrk_cpu / elapsed if elapsed else 0.0
+    return load
 
 
 def measure(server: Server, path: str, args: argparse.Namespace, **kw: object) -> Load:
@@ -300,21 +305,13 @@ def measure(server: Server, path: str, args: argparse.Namespace, **kw: object) -
     wrk(server, path, 1, **kw)  # type: ignore[arg-type]
     runs = [wrk(server, path, args.duration, **kw) for _ in range(args.runs)]  # type: ignore[arg-type]
 
-    def med(name: str) -> float:
-        return statistics.median(getattr(r, name) for r in runs)
-
+    rps, p50, p99, cpu, wrk_core = (
+        statistics.median(getattr(r, name) for r in runs)
+        for name in ("rps", "p50_ms", "p99_ms", "cpu_us", "wrk_core")
+    )
     requests, seconds = sum(r.requests for r in runs), sum(r.seconds for r in runs)
     errors = sum(r.errors for r in runs)
-    return Load(
-        med("rps"),
-        requests,
-        seconds,
-        med("p50_ms"),
-        med("p99_ms"),
-        errors,
-        med("cpu_us"),
-        runs[-1].output,
-    )
+    return Load(rps, requests, seconds, p50, p99, errors, cpu, runs[-1].output, wrk_core)
 
 
 def storm(server: Server, tmp: Path, uuids: list[str], paths: list[str], bound: float) -> Load:
@@ -413,18 +410,25 @@ def drop_pg(url: str) -> None:
 
 
 HEAD = (
-    "server                           test         req/s  p50 ms  p99 ms CPU us/req x nginx errors"
+    "server                           test         req/s  p50 ms  p99 ms CPU us/req  core"
+    "   wrk  x nginx  CPU x nginx errors"
 )
-NGINX: dict[str, float] = {}  # req/s by test, for the ratio column
+NGINX: dict[str, Load] = {}  # by test, for the ratio columns
 
 
 def row(server: str, test: str, load: Load, base: str | None) -> None:
+    """One row. core / wrk: the share of a core the server / wrk used (1.00: saturated);
+    CPU x nginx: nginx's CPU per request over this one (requests per core-second)."""
     if server.startswith("nginx"):
-        NGINX[test] = load.rps
-    ratio = f"{load.rps / NGINX[base]:.2f}" if base in NGINX else "-"
+        NGINX[test] = load
+    ref = NGINX.get(base or "")
+    ratio = f"{load.rps / ref.rps:.2f}" if ref else "-"
+    per_cpu = f"{ref.cpu_us / load.cpu_us:.2f}" if ref and load.cpu_us else "-"
     print(
         f"{server:<32} {test:<9} {load.rps:>8,.0f} {load.p50_ms:>7.2f} {load.p99_ms:>7.2f} "
-        f"{load.cpu_us:>10.1f} {ratio:>7} {load.errors:>6}",
+        f"{load.cpu_us:>10.1f} {load.rps * load.cpu_us / 1e6:>5.2f} {load.wrk_core:>5.2f} "
+        f"{ratio:>8} {per_cpu:>12} "
+        f"{load.errors:>6}",
         flush=True,
     )
 
