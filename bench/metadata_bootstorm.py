@@ -7,7 +7,7 @@ of `latest`, the EC2 meta-data tree by its listings), one request after another;
 instances run concurrently. The server runs in its own process; its peak RSS is read from
 /proc. Bounded: N * paths requests at most, and --max-seconds of wall time.
 
-    python bench/metadata_bootstorm.py [--instances 500] [--server uvicorn|granian|both]
+    python bench/metadata_bootstorm.py [--instances 500] [--identify address|proxy]
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ import asyncio
 import hashlib
 import hmac
 import os
-import shutil
 import signal
 import statistics
 import subprocess
@@ -85,43 +84,25 @@ def make_db(path: Path, count: int) -> list[tuple[str, str]]:
 def start_server(kind: str, db: Path, port: int, config: Path) -> subprocess.Popen[bytes]:
     env = {**os.environ, "WINCLOUD_DB": f"sqlite:///{db}", "WINCLOUD_METADATA_CONFIG": str(config)}
     bindir = Path(sys.executable).parent
-    if kind == "uvicorn":
-        cmd = [
-            str(bindir / "wincloud"),
-            "metadata",
-            "serve",
-            "--listen",
-            f"127.0.0.1:{port}",
-            "--config",
-            str(config),
-            "--log-level",
-            "warning",
-            "--access-log",  # stderr is a pipe nobody reads: a full pipe would stall the server
-            "off",
-        ]
-    else:
-        cmd = [
-            str(bindir / "granian"),
-            "--interface",
-            "asgi",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "wincloud.server.asgi:app_from_env",
-        ]
+    cmd = [
+        str(bindir / "wincloud"),
+        "metadata",
+        "serve",
+        "--listen",
+        f"127.0.0.1:{port}",
+        "--config",
+        str(config),
+        "--log-level",
+        "warning",
+        "--access-log",  # stderr is a pipe nobody reads: a full pipe would stall the server
+        "off",
+    ]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return wait_listening(proc, port, lambda: proc.stderr.read().decode() if proc.stderr else "")
 
 
 def family(pid: int) -> list[int]:
-    """The server process and its children (granian runs a worker process)."""
+    """The server process and its children (worker processes)."""
     pids = [pid]
     children = Path(f"/proc/{pid}/task/{pid}/children")
     if children.exists():
@@ -238,13 +219,10 @@ def run_one(kind: str, db: Path, instances, proxy: bool, max_seconds: float) -> 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--instances", type=int, default=500)
-    parser.add_argument("--server", choices=["uvicorn", "granian", "both"], default="both")
     parser.add_argument("--identify", choices=["address", "proxy"], default="address")
     parser.add_argument("--max-seconds", type=float, default=300)
     args = parser.parse_args()
-    kinds = ["uvicorn", "granian"] if args.server == "both" else [args.server]
-    if "granian" in kinds and not shutil.which("granian", path=str(Path(sys.executable).parent)):
-        raise SystemExit("granian is not installed: pip install -e '.[bench]'")
+    kinds = ["wincloud"]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         t0 = time.perf_counter()

@@ -1,7 +1,8 @@
 """Access log and rate-limited warnings, kept off the request path.
 
-A request appends one tuple to a buffer; a timer turns the buffer into lines and writes them
-in one call (``flush``), so logging costs the request path next to nothing. Lines are
+A request appends one tuple to a buffer; twice a second the buffer goes to a writer thread
+that turns it into lines and writes them in one call, so logging costs the request path (and
+the event loop) next to nothing. Lines are
 ``key=value`` pairs whose values are escaped: a guest's path can hold no space, quote,
 backslash or control character, so no line can be forged or split.
 """
@@ -9,14 +10,17 @@ backslash or control character, so no line can be forged or split.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final, TextIO
 
 from wincloud.errors import ConfigError
 
-MAX_BUFFERED: Final = 20_000
+MAX_BUFFERED: Final = 200_000
+_PLAIN: Final = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]*")  # printable, no quote or backslash
 _SAFE: Final = frozenset(range(0x21, 0x7F)) - {ord('"'), ord("\\")}
 _ESCAPES: Final = [chr(b) if b in _SAFE else f"\\x{b:02x}" for b in range(256)]
 
@@ -24,6 +28,8 @@ _ESCAPES: Final = [chr(b) if b in _SAFE else f"\\x{b:02x}" for b in range(256)]
 def escape(text: str | bytes, limit: int = 512) -> str:
     """Printable ASCII stays; every other byte (space, quotes, backslash, controls, UTF-8)
     becomes ``\\xHH``. Longer values are cut and end in ``...``."""
+    if isinstance(text, str) and len(text) <= limit and _PLAIN.fullmatch(text):
+        return text  # the common case: nothing to escape
     raw = text.encode("utf-8", "surrogateescape") if isinstance(text, str) else text
     cut = raw[:limit]
     out = "".join([_ESCAPES[b] for b in cut])
@@ -44,6 +50,7 @@ class AccessLog:
         elif self._own:
             self._stream = self._open()
         self.dropped = 0
+        self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="wincloud-log")
 
     def _open(self) -> TextIO:
         try:
@@ -56,16 +63,20 @@ class AccessLog:
             ) from None
 
     def reopen(self) -> None:
-        """Open the file again (after logrotate moved it; SIGHUP)."""
+        """Open the file again (after logrotate moved it; SIGHUP), in the writer's turn."""
         if not self._own or self._stream is None:
             return
         self.flush()
+        self._writer.submit(self._reopen)
+
+    def _reopen(self) -> None:  # writer thread
         try:
             fresh = self._open()
         except ConfigError as err:
             logging.getLogger("wincloud.server").error("access log not reopened: %s", err)
             return
-        self._stream.close()
+        if self._stream is not None:
+            self._stream.close()
         self._stream = fresh
 
     @property
@@ -81,9 +92,18 @@ class AccessLog:
         self._buffer.append((self._clock(), client, method, path, status, uuid))
 
     def flush(self) -> None:
+        """Hand what is buffered to the writer thread."""
         if self._stream is None or not (self._buffer or self.dropped):
             return
         entries, self._buffer = self._buffer, []
+        dropped, self.dropped = self.dropped, 0
+        self._writer.submit(self._write, entries, dropped)
+
+    def _write(
+        self, entries: list[tuple[float, str, str, str, int, str | None]], dropped: int
+    ) -> None:  # writer thread
+        if self._stream is None:
+            return
         lines = []
         stamp_second = -1
         prefix = ""
@@ -97,9 +117,8 @@ class AccessLog:
                 f"method={escape(method, 16)} path={escape(path)} status={status} "
                 f"instance={uuid or '-'}\n"
             )
-        if self.dropped:
-            lines.append(f"access log dropped={self.dropped} (buffer full)\n")
-            self.dropped = 0
+        if dropped:
+            lines.append(f"access log dropped={dropped} (buffer full)\n")
         try:
             self._stream.write("".join(lines))
             self._stream.flush()
@@ -108,6 +127,7 @@ class AccessLog:
 
     def close(self) -> None:
         self.flush()
+        self._writer.shutdown(wait=True)
         if self._own and self._stream is not None:
             self._stream.close()
         self._stream = None

@@ -383,7 +383,8 @@ class MetadataApp:
                 subject=self.repo.url,
                 hint=f"replace it: wincloud instance update {entry.uuid} FILE",
             ) from exc
-        return Rendered(instance, entry)  # its parts render as guests ask for them
+        # Its parts render as guests ask for them.
+        return Rendered(instance, entry, record_size=len(stored.record))
 
     async def _store(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a store call in the pool, timing it for the metrics."""

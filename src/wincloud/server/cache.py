@@ -18,9 +18,12 @@ from wincloud.store.changes import IndexEntry
 from wincloud.tree import http_part, render_http_part
 from wincloud.tree.render import HTTP_PARTS
 
-# What a cached path costs beyond its bytes (dict slot, bytes object headers), roughly.
-_PER_PATH: Final = 120
+# What a cached path costs beyond its bytes (dict slots, bytes object headers), and a tree
+# beyond its paths, roughly (checked with tracemalloc against a walked tree); the parsed record
+# kept for rendering further parts costs about three times its JSON.
+_PER_PATH: Final = 160
 _PER_TREE: Final = 2048
+_PER_RECORD_BYTE: Final = 3
 
 
 class Rendered:
@@ -39,9 +42,15 @@ class Rendered:
     )
 
     def __init__(
-        self, instance: Instance, entry: IndexEntry, files: dict[str, bytes] | None = None
+        self,
+        instance: Instance,
+        entry: IndexEntry,
+        files: dict[str, bytes] | None = None,
+        *,
+        record_size: int = 0,
     ) -> None:
-        """``files``: the whole tree, already rendered; otherwise parts render on demand."""
+        """``files``: the whole tree, already rendered; otherwise parts render on demand.
+        ``record_size``: the length of the record's JSON (the parsed record is kept)."""
         self.instance = instance
         self.uuid = entry.uuid
         self.revision = entry.revision
@@ -53,7 +62,7 @@ class Rendered:
         self.heads: dict[str, bytes] = {}  # path -> the same, headers only (HEAD)
         # (id of a body in files, content type, head) -> its response: shared across paths
         self.by_body: dict[tuple[int, str, bool], bytes] = {}
-        self.size = _PER_TREE
+        self.size = _PER_TREE + _PER_RECORD_BYTE * record_size
         if files is not None:
             self.add(files)
             self.parts.update(HTTP_PARTS)

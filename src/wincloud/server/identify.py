@@ -7,6 +7,7 @@ make one instance's data reach another.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 from dataclasses import dataclass
@@ -115,18 +116,28 @@ def identify(
     return entry, "address"
 
 
+@functools.lru_cache(maxsize=65536)
+def _signed_uuid(secret: str, instance_id: str, signature: str) -> str | None:
+    """The canonical uuid a valid signature vouches for ("" when the id is no uuid), or
+    None for a wrong signature. Remembered: a proxy repeats the same pair for every request
+    of an instance, and an HMAC costs more than the rest of the answer."""
+    expected = sign_instance_id(secret, instance_id)
+    given = signature.strip().lower().encode("ascii", "replace")
+    if not hmac.compare_digest(expected.encode(), given):
+        return None
+    return canonical_uuid(instance_id) or ""
+
+
 def _signed(
     index: InstanceIndex, secret: str, instance_id: str, headers: dict[str, str]
 ) -> tuple[IndexEntry, Via] | Refusal:
     signature = headers.get(SIGNATURE_HEADER)
     if not signature:
         return Refusal(400, "proxy request without X-Instance-ID-Signature")
-    expected = sign_instance_id(secret, instance_id)
-    given = signature.strip().lower().encode("ascii", "replace")
-    if not hmac.compare_digest(expected.encode(), given):
+    uuid = _signed_uuid(secret, instance_id, signature)
+    if uuid is None:
         return Refusal(403, "bad X-Instance-ID-Signature")
-    uuid = canonical_uuid(instance_id)
-    entry = index.entries.get(uuid) if uuid is not None else None
+    entry = index.entries.get(uuid) if uuid else None
     if entry is None:
         return Refusal(404, "signed instance id is unknown")
     tenant = headers.get(TENANT_HEADER)

@@ -25,6 +25,7 @@ import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final, Protocol
 
@@ -32,6 +33,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from wincloud.store.engine import sqlite_file, translate_errors
+from wincloud.store.hotpath import CompiledRead
 from wincloud.store.tables import addresses, changes, instances, passwords
 
 log = logging.getLogger(__name__)
@@ -87,6 +89,26 @@ _MAX_SEQ: Final = sa.select(sa.func.coalesce(sa.func.max(changes.c.seq), 0))
 _MIN_SEQ: Final = sa.select(sa.func.min(changes.c.seq))
 
 
+_RECORD: Final = sa.select(instances.c.record, instances.c.revision, instances.c.created_at).where(
+    instances.c.uuid == sa.bindparam("uuid")
+)
+_PASSWORD: Final = sa.select(passwords.c.ciphertext).where(
+    passwords.c.instance_uuid == sa.bindparam("uuid")
+)
+
+
+def incarnation(created: object) -> str:
+    """A record's creation time as one canonical text, whether a driver hands it over as an
+    aware datetime (PostgreSQL, SQLAlchemy) or as SQLite's stored text (naive UTC)."""
+    if isinstance(created, str):
+        created = datetime.fromisoformat(created)
+    if isinstance(created, datetime):
+        if created.tzinfo is None:
+            created = created.replace(tzinfo=UTC)
+        return created.astimezone(UTC).isoformat()
+    return str(created)
+
+
 def _entries(conn: Connection, uuids: list[str] | None) -> dict[str, IndexEntry]:
     refs, addrs = _REFS, _ADDRESSES
     if uuids is not None:
@@ -96,7 +118,7 @@ def _entries(conn: Connection, uuids: list[str] | None) -> dict[str, IndexEntry]
     for address, owner in conn.execute(addrs):
         owned.setdefault(owner, []).append(address)
     return {
-        uuid: IndexEntry(uuid, revision, str(created), project, tuple(owned.get(uuid, ())))
+        uuid: IndexEntry(uuid, revision, incarnation(created), project, tuple(owned.get(uuid, ())))
         for uuid, revision, created, project in conn.execute(refs)
     }
 
@@ -107,6 +129,8 @@ class ChangeFeed:
     def __init__(self, engine: Engine, url: str) -> None:
         self._engine = engine
         self._url = url
+        self._record = CompiledRead(engine, _RECORD, url, "read an instance")
+        self._password = CompiledRead(engine, _PASSWORD, url, "read a password")
 
     @property
     def dialect(self) -> str:
@@ -159,18 +183,16 @@ class ChangeFeed:
             return int(c.execute(_MAX_SEQ).scalar_one())
 
     def record(self, uuid: str) -> StoredRecord | None:
-        query = sa.select(instances.c.record, instances.c.revision, instances.c.created_at).where(
-            instances.c.uuid == uuid
-        )
-        with translate_errors(self._url, "read an instance"), self._engine.connect() as c:
-            row = c.execute(query).first()
-        return StoredRecord(row[0], int(row[1]), str(row[2])) if row is not None else None
+        """One record by uuid, on a raw pooled connection (a tree miss: every microsecond
+        counts in a boot storm)."""
+        row = self._record.first({"uuid": uuid})
+        if row is None:
+            return None
+        return StoredRecord(row[0], int(row[1]), incarnation(row[2]))
 
     def password(self, uuid: str) -> bytes | None:
-        query = sa.select(passwords.c.ciphertext).where(passwords.c.instance_uuid == uuid)
-        with translate_errors(self._url, "read a password"), self._engine.connect() as c:
-            value = c.execute(query).scalar_one_or_none()
-        return bytes(value) if value is not None else None
+        row = self._password.first({"uuid": uuid})
+        return bytes(row[0]) if row is not None and row[0] is not None else None
 
     def prune(self, keep: int = 10_000) -> int:
         """Forget all but the newest ``keep`` changes; readers that fell further behind take
