@@ -69,7 +69,7 @@ class ServerSettings:
     admin_token: Secret | None = None
     # Rendered trees kept in memory: at most this many, and at most this many bytes.
     cache_size: int = 100_000
-    cache_bytes: int = 160 * 1024 * 1024
+    cache_bytes: int = 96 * 1024 * 1024
     max_password_size: int = 1020
     # Connections: a client must finish its request headers (and body) within
     # header_timeout seconds of its first byte; an idle keep-alive connection is closed after
