@@ -1,82 +1,23 @@
-"""Public product keys, as data: the AVMA keys (Automatic Virtual Machine Activation on a
-Hyper-V host running Windows Server Datacenter) and the KMS client setup keys (GVLKs), both
-published by Microsoft:
-
-* https://learn.microsoft.com/windows-server/get-started/automatic-vm-activation
-* https://learn.microsoft.com/windows-server/get-started/kms-client-activation-keys
-
-These keys are not secrets (they activate nothing by themselves: AVMA needs an activated
-host, a GVLK a KMS). Editions are keyed by EditionID (``HKLM\\SOFTWARE\\Microsoft\\Windows NT\\
-CurrentVersion\\EditionID``); Server versions by build number.
-"""
+"""The agent's view of the shared key table (wincloud.productkeys holds the data, once): look
+up the AVMA or KMS client setup key of the running Windows product."""
 
 from __future__ import annotations
 
-from typing import Final, Literal
+from typing import Literal
 
+from wincloud import productkeys
 from wincloud.platform.base import WindowsProduct
+from wincloud.productkeys import AVMA, KMS_CLIENT, SERVER_BUILDS, base_edition
 
-SERVER_BUILDS: Final = {14393: "2016", 17763: "2019", 20348: "2022", 26100: "2025"}
-
-AVMA: Final[dict[tuple[str, str], str]] = {
-    ("2025", "ServerDatacenter"): "YQB4H-NKHHJ-Q6K4R-4VMY6-VCH67",
-    ("2025", "ServerTurbine"): "6NMQ9-T38WF-6MFGM-QYGYM-88J4F",
-    ("2025", "ServerStandard"): "WWVGQ-PNHV9-B89P4-8GGM9-9HPQ4",
-    ("2022", "ServerDatacenter"): "W3GNR-8DDXR-2TFRP-H8P33-DV9BG",
-    ("2022", "ServerTurbine"): "F7TB6-YKN8Y-FCC6R-KQ484-VMK3J",
-    ("2022", "ServerStandard"): "YDFWN-MJ9JR-3DYRK-FXXRW-78VHK",
-    ("2019", "ServerDatacenter"): "H3RNG-8C32Q-Q8FRX-6TDXV-WMBMW",
-    ("2019", "ServerStandard"): "TNK62-RXVTB-4P47B-2D623-4GF74",
-    ("2019", "ServerSolution"): "2CTP7-NHT64-BP62M-FV6GG-HFV28",
-    ("2016", "ServerDatacenter"): "TMJ3Y-NTRTM-FJYXT-T22BY-CWG3J",
-    ("2016", "ServerStandard"): "C3RCX-M6NRP-6CXC9-TW2F2-4RHYD",
-    ("2016", "ServerSolution"): "B4YNW-62DX9-W8V6M-82649-MHBKQ",
-}
-"""(Server version, EditionID) -> AVMA key. ServerTurbine: Datacenter: Azure Edition;
-ServerSolution: Essentials."""
-
-KMS_CLIENT: Final[dict[tuple[str, str], str]] = {
-    ("2025", "ServerDatacenter"): "D764K-2NDRG-47T6Q-P8T8W-YP6DF",
-    ("2025", "ServerTurbine"): "XGN3F-F394H-FD2MY-PP6FD-8MCRC",
-    ("2025", "ServerStandard"): "TVRH6-WHNXV-R9WG3-9XRFY-MY832",
-    ("2022", "ServerDatacenter"): "WX4NM-KYWYW-QJJR4-XV3QB-6VM33",
-    ("2022", "ServerTurbine"): "NTBV8-9K7Q8-V27C6-M2BTV-KHMXV",
-    ("2022", "ServerStandard"): "VDYBN-27WPP-V4HQT-9VMD4-VMK7H",
-    ("2019", "ServerDatacenter"): "WMDGN-G9PQG-XVVXX-R3X43-63DFG",
-    ("2019", "ServerStandard"): "N69G4-B89J2-4G8F4-WWYCC-J464C",
-    ("2019", "ServerSolution"): "WVDHN-86M7X-466P6-VHXV7-YY726",
-    ("2016", "ServerDatacenter"): "CB7KF-BWN84-R7R2Y-793K2-8XDDG",
-    ("2016", "ServerStandard"): "WC2BQ-8NRM3-FDDYY-2BFGV-KHKQY",
-    ("2016", "ServerSolution"): "JCKRF-N37P4-C2D82-9YXRT-4M63B",
-    ("client", "Professional"): "W269N-WFGWX-YVC9B-4J6C9-T83GX",
-    ("client", "ProfessionalN"): "MH37W-N47XK-V7XM9-C7227-GCQG9",
-    ("client", "ProfessionalWorkstation"): "NRG8B-VKK3Q-CXVCJ-9G2XF-6Q84J",
-    ("client", "ProfessionalEducation"): "6TP4R-GNPTD-KYYHQ-7B7DP-J447Y",
-    ("client", "Enterprise"): "NPPR9-FWDCX-D2C8J-H872K-2YT43",
-    ("client", "EnterpriseN"): "DPH2V-TTNVB-4X9Q3-TJR4H-KHJW4",
-    ("client", "Education"): "NW6C2-QMPVW-D7KKK-3GKT6-VCFB2",
-    ("client", "EducationN"): "2WH4N-8QGBV-H22JP-CT43Q-MDWWJ",
-}
-"""(Server version or ``client`` for Windows 10/11, EditionID) -> KMS client setup key."""
+__all__ = ["AVMA", "KMS_CLIENT", "SERVER_BUILDS", "base_edition", "find_key", "server_version"]
 
 
 def server_version(product: WindowsProduct) -> str | None:
     """``2016``..``2025`` for a Windows Server build, ``client`` for Windows 10/11, None for
     anything else (an older or unknown Server)."""
-    if product.installation_type == "Client":
-        return "client"
-    return SERVER_BUILDS.get(product.build)
-
-
-def base_edition(edition: str) -> str:
-    """Server Core editions (``ServerDatacenterCor``) take the keys of their edition."""
-    for suffix in ("Core", "Cor"):
-        if edition.startswith("Server") and edition.endswith(suffix):
-            return edition[: -len(suffix)]
-    return edition
+    return productkeys.server_version(product.build, product.installation_type)
 
 
 def find_key(product: WindowsProduct, kind: Literal["avma", "kms-client"]) -> str | None:
     version = server_version(product)
-    table = AVMA if kind == "avma" else KMS_CLIENT
-    return None if version is None else table.get((version, base_edition(product.edition)))
+    return None if version is None else productkeys.find_key(version, product.edition, kind)
