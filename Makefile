@@ -78,8 +78,16 @@ $(NEUTRON_STAMP): pyproject.toml $(OPENSTACK_CONSTRAINTS)
 		neutron==29.0.0 $(NEUTRON_TEST_DEPS) -e '.[neutron]'
 	touch $(NEUTRON_STAMP)
 
-test-openstack: $(NOVA_STAMP) $(CINDER_STAMP) $(NEUTRON_STAMP)
+# A real Glance 33 (gunicorn, SQLite, file store) for `wincloud image publish`, same constraints,
+# own venv; its tests run in the main venv and start it as a subprocess.
+GLANCE_VENV := .venv-glance
+GLANCE_STAMP := $(GLANCE_VENV)/.installed
+
+$(GLANCE_STAMP): $(OPENSTACK_CONSTRAINTS) tests/openstack/glance/venv.sh
+	bash tests/openstack/glance/venv.sh $(PY)
+
+test-openstack: $(STAMP) $(NOVA_STAMP) $(CINDER_STAMP) $(NEUTRON_STAMP) $(GLANCE_STAMP)
 	bash tests/openstack/all.sh
 
 clean:
-	rm -rf $(VENV) $(NOVA_VENV) $(CINDER_VENV) $(NEUTRON_VENV) .mypy_cache .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(NOVA_VENV) $(CINDER_VENV) $(NEUTRON_VENV) $(GLANCE_VENV) .mypy_cache .pytest_cache .ruff_cache

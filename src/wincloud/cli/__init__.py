@@ -27,6 +27,7 @@ COMMANDS: Final[Mapping[str, str]] = {
     "host": "wincloud.cli.host:host",
     "report": "wincloud.cli.report:report",
     "import": "wincloud.cli.imports:import_",
+    "image": "wincloud.cli.image:image",
 }
 
 _HELP: Final[Mapping[str, str]] = {
@@ -41,6 +42,7 @@ _HELP: Final[Mapping[str, str]] = {
     "host": "Keep the compute-host inventory for licence reports.",
     "report": "Monthly Windows licence report from the store's records.",
     "import": "Import hosts and placements from a Nova cloud.",
+    "image": "Build, customize, inspect and publish Windows cloud images.",
 }
 
 

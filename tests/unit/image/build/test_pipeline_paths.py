@@ -1,0 +1,100 @@
+"""build refuses an --out or --screenshot-dir it could not use at the end, before QEMU starts
+(a folder at --out made the final rename a traceback after a whole install)."""
+
+from __future__ import annotations
+
+import pytest
+
+from wincloud.cli import main
+
+
+def _build(spec, *args: str) -> None:
+    main(["image", "build", str(spec), *args])
+
+
+def test_out_that_is_a_folder_is_refused_before_qemu(spec_files, tmp_path, capsys):
+    spec = spec_files(boot=1)
+    out = tmp_path / "image.qcow2"
+    out.mkdir()
+    with pytest.raises(SystemExit) as exited:
+        _build(spec, "--out", str(out), "--accel", "tcg")
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[image-error]: the disk image path exists and is not a regular")
+    assert "build failed" not in err and "Traceback" not in err
+    assert not (tmp_path / "image.qcow2.partial").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["image.qcow2", "spec"]
+
+
+def test_screenshot_dir_that_is_a_file_is_refused_before_qemu(spec_files, tmp_path, capsys):
+    spec = spec_files(boot=1)
+    shots = tmp_path / "shots"
+    shots.write_text("not a folder")
+    out = tmp_path / "image.qcow2"
+    with pytest.raises(SystemExit) as exited:
+        _build(spec, "--out", str(out), "--accel", "tcg", "--screenshot-dir", str(shots))
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[image-error]: cannot use the screenshot folder (File exists)")
+    assert str(shots) in err and "Traceback" not in err
+    assert not out.exists() and not (tmp_path / "image.qcow2.partial").exists()
+    assert shots.read_text() == "not a folder"
+
+
+def test_qemu_that_does_not_start_leaves_its_log_with_the_artefacts(spec_files, tmp_path):
+    # The error named qemu.log in the build's temporary folder, deleted when build returned.
+    from wincloud.errors import ImageError
+    from wincloud.image.build import plan_from_spec, run_plan
+    from wincloud.image.spec import load_spec
+
+    qemu = tmp_path / "qemu-system-x86_64"
+    qemu.write_text("#!/bin/sh\necho \"qemu: cannot set up guest memory 'pc.ram'\" >&2\nexit 1\n")
+    qemu.chmod(0o755)
+    spec = load_spec(spec_files(firmware="bios", secure_boot=False))
+    plan = plan_from_spec(
+        spec, accel="tcg", disk=tmp_path / "d.qcow2", answer_cd=tmp_path / "a.iso"
+    )
+    with pytest.raises(ImageError) as caught:
+        run_plan(plan, work=tmp_path / "work", artefacts=tmp_path / "out", qemu=str(qemu))
+    assert "cannot set up guest memory" in caught.value.message
+    kept = tmp_path / "out" / "ws2022-std-qemu.log"
+    assert caught.value.subject == str(kept)
+    assert "cannot set up guest memory" in kept.read_text()
+
+
+def test_swtpm_that_does_not_start_leaves_its_log_with_the_artefacts(
+    spec_files, tmp_path, monkeypatch
+):
+    import os
+
+    from wincloud.errors import ImageError
+    from wincloud.image.build import plan_from_spec, run_plan
+    from wincloud.image.spec import load_spec
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    swtpm = bin_dir / "swtpm"
+    swtpm.write_text("#!/bin/sh\necho 'swtpm: cannot lock the state folder' >&2\nexit 1\n")
+    swtpm.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    spec = load_spec(spec_files(tpm=True))
+    plan = plan_from_spec(
+        spec, accel="tcg", disk=tmp_path / "d.qcow2", answer_cd=tmp_path / "a.iso"
+    )
+    with pytest.raises(ImageError, match="swtpm did not start") as caught:
+        run_plan(plan, work=tmp_path / "work", artefacts=tmp_path / "out")
+    kept = tmp_path / "out" / "ws2022-std-swtpm.log"
+    assert caught.value.subject == str(kept)
+    assert "cannot lock the state folder" in kept.read_text()
+
+
+def test_out_that_is_the_install_iso_is_refused_before_qemu(spec_files, capsys):
+    spec = spec_files(boot=1)
+    iso = spec.parent / "win.iso"
+    before = iso.read_bytes()
+    with pytest.raises(SystemExit) as exited:
+        _build(spec, "--out", str(iso), "--accel", "tcg")
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[image-error]: the disk image would replace source")
+    assert iso.read_bytes() == before
