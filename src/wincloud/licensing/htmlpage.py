@@ -21,7 +21,7 @@ from datetime import UTC
 from typing import TYPE_CHECKING, Any, Final
 
 from wincloud.errors import ConfigError
-from wincloud.licensing.render import _cell
+from wincloud.licensing.render import HOST_COLUMNS, HOSTS_TITLE, _cell, host_rows
 from wincloud.licensing.report import DISCLAIMER, LicenceReport
 from wincloud.licensing.timeline import concurrency
 
@@ -205,20 +205,9 @@ def render_html(report: LicenceReport) -> str:
     hosts = report.hosts
     body += _table(
         "hosts",
-        "Hosts (Windows Server VMs counted for the provider)",
-        ("host", "cluster", "cores", "licensable", "peak", "counted", "std packs", "dc packs",
-         "std cost", "dc cost", "cheaper", "note"),
-        [
-            (
-                h.hostname, h.cluster, None if h.sockets is None else
-                f"{h.sockets}x{h.cores_per_socket}", h.licensable_cores, h.peak_vms,
-                h.counted_vms, h.standard_packs, h.datacenter_packs, h.standard_cost,
-                h.datacenter_cost, h.recommended,
-                "not in inventory" if not h.in_inventory
-                else "over its Standard licence" if h.over_licence else "",
-            )
-            for h in hosts
-        ],
+        HOSTS_TITLE,
+        HOST_COLUMNS,
+        host_rows(report),
         ["over" if h.over_licence or not h.in_inventory else "" for h in hosts],
     )  # fmt: skip
     body += _plot_section(report)

@@ -107,6 +107,28 @@ def render_csv(report: LicenceReport) -> str:
     return out.getvalue()
 
 
+HOSTS_TITLE: Final = "Hosts (Windows Server VMs counted for the provider)"
+HOST_COLUMNS: Final = (
+    "host", "cluster", "cores", "licensable", "peak", "counted", "std packs", "dc packs",
+    "std cost", "dc cost", "cheaper", "note",
+)  # fmt: skip
+
+
+def host_rows(report: LicenceReport) -> list[tuple[Any, ...]]:
+    """One row per host, in HOST_COLUMNS' order (the text and HTML reports)."""
+    return [
+        (
+            h.hostname, h.cluster, None if h.sockets is None else
+            f"{h.sockets}x{h.cores_per_socket}", h.licensable_cores, h.peak_vms,
+            h.counted_vms, h.standard_packs, h.datacenter_packs, h.standard_cost,
+            h.datacenter_cost, h.recommended,
+            "not in inventory" if not h.in_inventory
+            else "over its Standard licence" if h.over_licence else "",
+        )
+        for h in report.hosts
+    ]  # fmt: skip
+
+
 def _table(title: str, headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> list[str]:
     cells = [[_cell(v) for v in r] for r in rows]
     widths = [len(h) for h in headers]
@@ -138,22 +160,7 @@ def render_text(report: LicenceReport) -> str:
         f"{', '.join(sorted(rules.customer_key_sources))}. Sources: --format json.",
         "",
     ]
-    lines += _table(
-        "Hosts (Windows Server VMs counted for the provider)",
-        ("host", "cluster", "cores", "licensable", "peak", "counted", "std packs", "dc packs",
-         "std cost", "dc cost", "cheaper", "note"),
-        [
-            (
-                h.hostname, h.cluster, None if h.sockets is None else
-                f"{h.sockets}x{h.cores_per_socket}", h.licensable_cores, h.peak_vms,
-                h.counted_vms, h.standard_packs, h.datacenter_packs, h.standard_cost,
-                h.datacenter_cost, h.recommended,
-                "not in inventory" if not h.in_inventory
-                else "over its Standard licence" if h.over_licence else "",
-            )
-            for h in report.hosts
-        ],
-    )  # fmt: skip
+    lines += _table(HOSTS_TITLE, HOST_COLUMNS, host_rows(report))
     lines += _table(
         "Usage per project and edition (provider licences)",
         ("project", "edition", "instances", "instance-hours", "vCPU-hours", "peak"),
