@@ -222,7 +222,6 @@ def main() -> None:
     parser.add_argument("--identify", choices=["address", "proxy"], default="address")
     parser.add_argument("--max-seconds", type=float, default=300)
     args = parser.parse_args()
-    kinds = ["wincloud"]
     with tempfile.TemporaryDirectory() as tmp:
         db = Path(tmp) / "bench.db"
         t0 = time.perf_counter()
@@ -232,7 +231,7 @@ def main() -> None:
             f"{'server':8} {'instances':>9} {'requests':>8} {'req/s':>8} {'p50 ms':>7} "
             f"{'p99 ms':>7} {'fail':>5} {'peak RSS MiB':>12} {'server CPU us/req':>17}"
         )
-        for kind in kinds:
+        for kind in ("wincloud",):
             r = run_one(kind, db, instances, args.identify == "proxy", args.max_seconds)
             print(
                 f"{kind:8} {args.instances:>9} {r['requests']:>8} {r['rps']:>8.0f} "

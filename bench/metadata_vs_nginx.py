@@ -188,6 +188,7 @@ def start_wincloud(
     token_mode: str = "optional",
     workers: int = 1,
     cpus: str = SERVER_CPU,
+    prewarm: bool = True,
 ) -> Server:
     port = free_port()
     config = tmp / f"wincloud-{port}.toml"
@@ -197,6 +198,7 @@ def start_wincloud(
         'connection_cap_exempt = ["127.0.0.0/8"]\n'
         f'token_mode = "{token_mode}"\n'
         'freshness = "notify"\n'
+        f"prewarm = {'true' if prewarm else 'false'}\n"
     )
     cmd = ["taskset", "-c", cpus, sys.executable, "-m", "wincloud", "metadata", "serve", "--db", db]
     cmd += ["--listen", f"127.0.0.1:{port}", "--config", str(config), "--log-level", "warning"]
@@ -466,6 +468,22 @@ def post_password(tmp: Path, db: str, value: bytes) -> None:
             raise SystemExit(f"password POST answered {status}: {body[:200]!r}")
 
 
+def rewrite(db: str, uuids: list[str]) -> None:
+    """A new revision of each record (one commit each), as a cloud spawning instances
+    writes their records seconds before they boot."""
+    from wincloud.store import open_repo
+
+    repo = open_repo(db)
+    try:
+        for uuid in uuids:
+            stored = repo.get(uuid)
+            assert stored is not None, uuid
+            meta = {**stored.instance.meta, "spawned": str(time.time())}
+            repo.update(stored.instance.model_copy(update={"meta": meta}))
+    finally:
+        repo.close()
+
+
 def storms(
     tmp: Path, db: str, uuids: list[str], paths: list[str], args: argparse.Namespace
 ) -> None:
@@ -476,15 +494,38 @@ def storms(
         f"{'run':<46} {'answered':>8} {'wall s':>7} {'req/s':>7} {'p99 ms':>7} "
         f"{'CPU us/req':>10} {'errors':>6}"
     )
+
+    def report(label: str, load: Load) -> None:
+        print(
+            f"{label:<46} {load.requests:>8} {load.seconds:>7.3f} {load.rps:>7,.0f} "
+            f"{load.p99_ms:>7.1f} {load.cpu_us:>10.1f} {load.errors:>6}",
+            flush=True,
+        )
+
+    with start_wincloud(tmp, db, prewarm=False) as server:
+        for label in ("cold: just started, prewarm off", "warm: each fetched once"):
+            report(label, storm(server, tmp, uuids[:n], paths, 60))
+    with start_wincloud(tmp, db, prewarm=False, workers=2, cpus="0,1") as server:
+        report(
+            "cold, 2 workers on cores 0-1*, prewarm off", storm(server, tmp, uuids[:n], paths, 60)
+        )
     with start_wincloud(tmp, db) as server:
-        for label in ("cold: server just started, nothing rendered", "warm: each fetched once"):
-            load = storm(server, tmp, uuids[:n], paths, 60)
-            print(
-                f"{label:<46} {load.requests:>8} {load.seconds:>7.3f} {load.rps:>7,.0f} "
-                f"{load.p99_ms:>7.1f} {load.cpu_us:>10.1f} {load.errors:>6}",
-                flush=True,
-            )
+        report("just started, prewarm on (storm at once)", storm(server, tmp, uuids[:n], paths, 60))
+    with start_wincloud(tmp, db) as server:
+        time.sleep(args.boot_seconds)  # the start's own prewarm (newest records) settles
+        started = time.perf_counter()
+        rewrite(db, uuids[:n])
+        written = time.perf_counter() - started
+        time.sleep(args.boot_seconds)  # the guests boot
+        report(
+            f"records rewritten {args.boot_seconds:g} s before, prewarm on",
+            storm(server, tmp, uuids[:n], paths, 60),
+        )
+        print(f"  ({n} records rewritten in {written:.1f} s, one commit each)")
+    print("* wrk shares core 1 with the second worker")
     n = args.memory_instances
+    if not n:
+        return
     print(f"\nmemory: {n} instances each walk their tree once (default cache bound, log off)")
     with start_wincloud(tmp, db) as server:
         rss0, _ = server.memory_kib()
@@ -503,10 +544,18 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=10.0, help="seconds per wrk run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--storm-instances", type=int, default=1000)
+    parser.add_argument(
+        "--boot-seconds", type=float, default=5.0, help="from record writes to the storm"
+    )
     parser.add_argument("--memory-instances", type=int, default=10_000)
     parser.add_argument("--freshness-tries", type=int, default=20)
     parser.add_argument("--pg-url", help="PostgreSQL server (default: the environment's)")
     parser.add_argument("--skip-pg", action="store_true")
+    parser.add_argument(
+        "--storm-only",
+        action="store_true",
+        help="only the boot storms and the memory run (--memory-instances 0: no memory run)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up servers and files
     os.sched_setaffinity(0, {int(WRK_CPU)})  # the bench itself stays off the servers' core
@@ -548,6 +597,9 @@ def main() -> None:
         print(f"SQLite store: {count + 1} instances ({time.perf_counter() - started:.0f} s)\n")
         post_password(tmp, db, posted)
 
+        if args.storm_only:
+            storms(tmp, db, uuids, paths, args)
+            return
         print(HEAD)
         with start_nginx(tmp, root) as nginx:
             with start_wincloud(tmp, db) as check:

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from wincloud.errors import ConfigError
-from wincloud.model.instance import InjectedFile, Instance, parse_instance
+from wincloud.model.instance import InjectedFile, Instance, load_stored_instance, parse_instance
 from wincloud.model.network import Link, Network, NetworkData, Route, Service
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "Route",
     "Service",
     "load_instance_file",
+    "load_stored_instance",
     "parse_document_text",
     "parse_instance",
     "parse_instance_text",

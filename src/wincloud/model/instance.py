@@ -298,6 +298,19 @@ def record_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
     return merge(problems)
 
 
+def load_stored_instance(data: Any, *, source: str = "instance record") -> Instance:
+    """A record read back from the store, which checked it in full when it was written
+    (``parse_instance``): only its structure is validated again (what rendering relies on),
+    not the slower content checks (control characters, keys parsed down to the key). A record
+    that fails is reported as ``parse_instance`` would."""
+    if isinstance(data, dict):
+        try:
+            return Instance.model_validate(data, context={_CHECKED: True})
+        except ValidationError:
+            pass
+    return parse_instance(data, source=source)
+
+
 def parse_instance(data: Any, *, source: str = "instance record") -> Instance:
     """Validate ``data`` into an Instance; ConfigError naming every bad field otherwise."""
     if not isinstance(data, dict):

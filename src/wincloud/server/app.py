@@ -18,7 +18,6 @@ Outages: when the store cannot be read the service cannot vouch for freshness, s
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import posixpath
 import time
@@ -27,14 +26,15 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final, TypeVar
 from urllib.parse import unquote
 
-from wincloud.errors import NotFound, StoreError, WincloudError
-from wincloud.model import parse_instance
+from wincloud.errors import NotFound, StoreError
 from wincloud.server import imdsv2
 from wincloud.server.accesslog import RateLimitedLog
 from wincloud.server.cache import Rendered, TreeCache
 from wincloud.server.identify import FORWARDED_HEADER, Peer, Refusal, Via, identify
 from wincloud.server.index import InstanceIndex
+from wincloud.server.loader import TreeLoader
 from wincloud.server.metrics import Metrics
+from wincloud.server.onloop import call_on_loop, running_loop
 from wincloud.server.reports import SCHEMAS, parse_report
 from wincloud.server.responses import response
 from wincloud.server.settings import MAX_TOKEN_TTL, Freshness, ServerSettings, TokenMode
@@ -46,6 +46,7 @@ log = logging.getLogger("wincloud.server")
 
 TOKEN_PATH: Final = "latest/api/token"  # noqa: S105 - a path
 RETRY_AFTER: Final = 5
+REFRESH_SLACK: Final = 5.0  # seconds beyond store_timeout an admin write waits for the index
 _OPENSTACK_VERSIONS: Final = frozenset((*OPENSTACK_VERSIONS, LATEST))
 _READ: Final = frozenset({"GET", "HEAD"})
 
@@ -118,10 +119,17 @@ class MetadataApp:
         # Peers that proved the proxy secret: not capped per client (listener.admit).
         self.signed_peers: set[str] = set()
         self.closed = False
-        self._loading: dict[tuple[str, int, str], asyncio.Future[Rendered | None]] = {}
+        self.loader = TreeLoader(
+            self.feed,
+            self.pool,
+            repo.url,
+            lambda seconds, failed: metrics.store_call(seconds, failed=failed),
+            self._warm if settings.prewarm else None,
+        )
         self._watch: Watcher | None = None
         self._listener: PgListener | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
+        self._started = False  # the first index load is done (later changes may evict)
         self.outage: str | None = None
         self._listener_down: str | None = None
         self._outage_since = 0.0
@@ -134,6 +142,7 @@ class MetadataApp:
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         """Load the index and start following the store (call on ``loop``'s thread)."""
         self._loop = loop
+        self.loader.loop = loop
         self._catch_up()
         if self.feed.dialect == "postgresql" and self.settings.freshness is Freshness.STRICT:
             self._watch = SeqWatcher(self.feed)  # asks before every answer: no listener needed
@@ -176,8 +185,14 @@ class MetadataApp:
 
     def refresh(self) -> None:
         """Bring the index up to the store now (after a write through this process, before
-        it is acknowledged)."""
-        self._catch_up()
+        it is acknowledged). Callable from any thread (the admin API calls it from a thread
+        pool): the catch-up itself runs on the service's event loop, which owns the index,
+        the cache and the loader (its prewarm sets loop timers), and this waits for it."""
+        loop = self._loop
+        if loop is None or self.closed or running_loop() is loop or not loop.is_running():
+            self._catch_up()
+        else:
+            call_on_loop(loop, self._catch_up, self.settings.store_timeout + REFRESH_SLACK)
 
     def status(self) -> dict[str, Any]:
         return {
@@ -217,9 +232,36 @@ class MetadataApp:
 
     def _forget(self, uuids: Iterable[str]) -> None:
         self._epoch += 1
+        entries = self.index.entries
+        fresh = []
         for uuid in uuids:
             self.cache.drop(uuid)
             self.passwords.pop(uuid, None)
+            if (entry := entries.get(uuid)) is not None:
+                fresh.append(entry)
+        if fresh and self._loop is not None and not self.closed:
+            # Newest first. At start (the whole index is new) only free room is filled.
+            fresh.sort(key=lambda e: e.incarnation, reverse=True)
+            self.loader.prewarm(fresh, evict=self._started)
+        self._started = self._loop is not None
+
+    def _warm(self, rendered: Rendered, evict: bool) -> bool:
+        """Take a prewarmed tree into the cache; False when a start's prewarm should stop
+        (the cache is 90% full: trees that guests asked for are not pushed out for it)."""
+        current = self.index.entries.get(rendered.uuid)
+        if current is None or not rendered.is_current(current):
+            return True  # changed meanwhile: the change queued its own prewarm
+        cached = self.cache.peek(rendered.uuid)
+        if cached is not None and cached.is_current(current):
+            return True  # a guest was first
+        cache = self.cache
+        if not evict and (
+            cache.bytes + rendered.size > cache.max_bytes * 0.9
+            or len(cache) + 1 > cache.max_items * 0.9
+        ):
+            return False
+        cache.put(rendered)
+        return True
 
     def _notified(self) -> None:  # listener thread
         if self._loop is not None:
@@ -350,41 +392,14 @@ class MetadataApp:
 
     async def _rendered(self, entry: IndexEntry) -> Rendered | None:
         """The caller's tree for exactly ``entry``'s revision; None when the store holds
-        another revision (or none) by now. Concurrent misses share one load."""
-        key = (entry.uuid, entry.revision, entry.incarnation)
-        pending = self._loading.get(key)
-        if pending is None:
-            pending = asyncio.ensure_future(self._store(self._load_tree, entry))
-            self._loading[key] = pending
-            pending.add_done_callback(lambda done: self._loaded(key, done))
-        rendered = await asyncio.shield(pending)
+        another revision (or none) by now. Concurrent misses share one read (loader.py)."""
+        rendered = await asyncio.shield(self.loader.load(entry))
         if rendered is None or not rendered.is_current(entry):
             return None
         current = self.index.entries.get(entry.uuid)
         if current is not None and rendered.is_current(current):
             self.cache.put(rendered)
         return rendered
-
-    def _loaded(self, key: tuple[str, int, str], done: asyncio.Future[Rendered | None]) -> None:
-        if self._loading.get(key) is done:
-            del self._loading[key]
-
-    def _load_tree(self, entry: IndexEntry) -> Rendered | None:  # pool thread
-        stored = self.feed.record(entry.uuid)
-        if stored is None:
-            return None
-        if stored.revision != entry.revision or stored.incarnation != entry.incarnation:
-            return None
-        try:
-            instance = parse_instance(json.loads(stored.record), source=f"record {entry.uuid}")
-        except (WincloudError, ValueError) as exc:
-            raise StoreError(
-                f"the stored record of instance {entry.uuid} is not valid",
-                subject=self.repo.url,
-                hint=f"replace it: wincloud instance update {entry.uuid} FILE",
-            ) from exc
-        # Its parts render as guests ask for them.
-        return Rendered(instance, entry, record_size=len(stored.record))
 
     async def _store(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run a store call in the pool, timing it for the metrics."""

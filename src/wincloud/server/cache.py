@@ -24,6 +24,9 @@ from wincloud.tree.render import HTTP_PARTS
 _PER_PATH: Final = 160
 _PER_TREE: Final = 2048
 _PER_RECORD_BYTE: Final = 3
+# What guests read at boot: the roots, the newest OpenStack version, the newest EC2 version
+# (cloud-init's walk; cloudbase-init adds a few older versions, rendered on demand).
+BOOT_PARTS: Final = ("", "openstack/latest", "latest")
 
 
 class Rendered:
@@ -88,6 +91,41 @@ class Rendered:
         self.parts.add(part)
         return self.add(render_http_part(self.instance, part))
 
+    def respond(self, path: str, head: bool) -> tuple[bytes | None, int]:
+        """Build (and keep) the response for ``path``, rendering its part if need be: the
+        response (None: no such path) and the bytes this tree grew by."""
+        table = self.heads if head else self.responses
+        found = table.get(path)
+        if found is not None:
+            return found, 0
+        body = self.files.get(path)
+        grown = 0
+        if body is None:
+            grown = self.render_for(path)
+            body = self.files.get(path)
+            if body is None:
+                return None, grown
+        key = (id(body), _content_type(path), head)
+        found = self.by_body.get(key)  # the same bytes under another path (version)
+        extra = _PER_PATH
+        if found is None:
+            found = self.by_body[key] = ok_response(body, key[1], head=head)
+            extra += len(found)
+        table[path] = found
+        self.size += extra  # (render_for has counted its own growth in)
+        return found, grown + extra
+
+    def prebuild(self, parts: tuple[str, ...] = BOOT_PARTS) -> None:
+        """Render ``parts`` and build the GET response of each of their paths, before the
+        tree is shared (the background prewarm: a pool thread owns the tree until then)."""
+        for part in parts:
+            if part not in self.parts:
+                self.parts.add(part)
+                self.add(render_http_part(self.instance, part))
+        for path in list(self.files):
+            if http_part(path) in parts:
+                self.respond(path, False)
+
     def is_current(self, entry: IndexEntry) -> bool:
         return entry.revision == self.revision and entry.incarnation == self.incarnation
 
@@ -111,6 +149,10 @@ class TreeCache:
         self.misses += 1
         return None
 
+    def peek(self, uuid: str) -> Rendered | None:
+        """The tree held for ``uuid``, without counting a hit or touching its recency."""
+        return self._items.get(uuid)
+
     def put(self, rendered: Rendered) -> None:
         self.drop(rendered.uuid)
         self._items[rendered.uuid] = rendered
@@ -124,23 +166,8 @@ class TreeCache:
         found = table.get(path)
         if found is not None:
             return found
-        body = rendered.files.get(path)
-        grown = 0
-        if body is None:
-            grown = rendered.render_for(path)
-            body = rendered.files.get(path)
-            if body is None:
-                self._grew(rendered, grown)
-                return None
-        key = (id(body), _content_type(path), head)
-        found = rendered.by_body.get(key)  # the same bytes under another path (version)
-        extra = _PER_PATH
-        if found is None:
-            found = rendered.by_body[key] = ok_response(body, key[1], head=head)
-            extra += len(found)
-        table[path] = found
-        rendered.size += extra  # (render_for has counted its own growth in)
-        self._grew(rendered, grown + extra)
+        found, grown = rendered.respond(path, head)
+        self._grew(rendered, grown)
         return found
 
     def _grew(self, rendered: Rendered, grown: int) -> None:

@@ -91,6 +91,9 @@ class ServerSettings:
     # request path.
     access_log: str = "stderr"
     workers: int = 1
+    # Render the trees of new and changed records (and, at start, of the newest records)
+    # in the background, before their guests ask, while the cache has room for them.
+    prewarm: bool = True
 
 
 _CLI = "command line"
@@ -217,6 +220,10 @@ def _build(values: dict[str, Any], *, source: str) -> ServerSettings:
                 raise ConfigError(
                     f"freshness must be 'notify' or 'strict', not {value!r}", subject=where
                 ) from None
+        elif key == "prewarm":
+            if not isinstance(value, bool):
+                raise ConfigError(f"prewarm must be true or false, not {value!r}", subject=where)
+            out[key] = value
         elif key == "access_log":
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(
