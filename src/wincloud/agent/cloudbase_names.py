@@ -40,13 +40,13 @@ SERVICE_MAP: Final[dict[str, tuple[str, str]]] = {
     "ec2service.EC2Service": ("ec2", "the EC2 metadata service"),
     "nocloudservice.NoCloudConfigDriveService": ("nocloud", "NoCloud seeds"),
     "maasservice.MaaSHttpService": ("", "MAAS metadata"),
-    "cloudstack.CloudStack": ("", "CloudStack metadata"),
-    "opennebulaservice.OpenNebulaService": ("", "OpenNebula contexts"),
-    "ovfservice.OvfService": ("", "OVF environments"),
+    "cloudstack.CloudStack": ("cloudstack", "CloudStack metadata"),
+    "opennebulaservice.OpenNebulaService": ("opennebula", "OpenNebula contexts"),
+    "ovfservice.OvfService": ("ovf", "OVF environments"),
     "azureservice.AzureService": ("", "Azure metadata"),
     "gceservice.GCEService": ("", "GCE metadata"),
     "packet.PacketService": ("", "Packet/Equinix metadata"),
-    "vmwareguestinfoservice.VMwareGuestInfoService": ("", "VMware guestinfo"),
+    "vmwareguestinfoservice.VMwareGuestInfoService": ("vmware", "VMware guestinfo"),
 }
 PLUGIN_MAP: Final[dict[str, tuple[str, str]]] = {
     "sethostname.SetHostNamePlugin": ("hostname", "sets the host name"),
@@ -84,6 +84,8 @@ OPTION_MAP: Final[dict[str, tuple[str, str | dict[str, str]]]] = {
     "set_avma_product_key": ("licensing.avma", "bool"),
     "set_kms_product_key": ("licensing.kms_client_key", "bool"),
     "winrm_configure_https_listener": ("winrm.https_listener", "bool"),
+    "winrm_configure_http_listener": ("winrm.http_listener", "bool"),
+    "winrm_enable_basic_auth": ("winrm.allow_basic", "bool"),
     "display_idle_timeout": ("display_idle.timeout", "int"),
     "san_policy": (
         "san_policy.policy",

@@ -3,7 +3,7 @@ agent's start-up time matters), where a generated password goes, and where repor
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -37,6 +37,9 @@ class InstanceMetadata:
     client_certificates: tuple[str, ...] = ()
     """PEM client certificates for WinRM certificate authentication (Nova ``x509`` keypairs:
     ``keys`` entries of type ``x509`` in meta_data.json)."""
+    acknowledge_password: Callable[[], None] | None = field(default=None, compare=False)
+    """Tells the source that ``admin_pass`` is in effect (CloudStack's password server forgets
+    a password only when told so); the password plugin calls it after setting the password."""
 
     def __repr__(self) -> str:  # user data, meta and vendor data may be private
         return (

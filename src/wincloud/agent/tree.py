@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path, PurePosixPath
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
 
 from wincloud.agent import http
-from wincloud.errors import PlatformError, SourceUnavailable, WincloudError
+from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable, WincloudError
 
 if TYPE_CHECKING:
     import httpx
@@ -16,6 +16,8 @@ if TYPE_CHECKING:
     from wincloud.platform import Files
 
 DriveReader = Callable[[Path], Mapping[str, bytes]]
+MAX_FILE: Final = 64 * 1024 * 1024
+"""One file of a directory tree (a mounted drive): what a drive image may hold in all."""
 
 
 class Tree(Protocol):
@@ -78,11 +80,19 @@ class DirTree:
         return self.root.joinpath(*PurePosixPath(_clean(path)).parts)
 
     def read(self, path: str) -> bytes | None:
+        """The file's bytes; InvalidMetadata past ``MAX_FILE`` (a hostile CD's huge file is
+        never read into memory whole)."""
         target = self._path(path)
         try:
-            return target.read_bytes() if target.is_file() else None
+            if not target.is_file():
+                return None
+            with target.open("rb") as handle:
+                data = handle.read(MAX_FILE + 1)
         except OSError as exc:
             raise SourceUnavailable(f"cannot read ({exc.strerror})", subject=str(target)) from None
+        if len(data) > MAX_FILE:
+            raise InvalidMetadata(f"larger than {MAX_FILE} bytes", subject=str(target))
+        return data
 
     def children(self, path: str) -> list[str]:
         target = self._path(path)

@@ -83,6 +83,9 @@ class PasswordPlugin:
             self._check(ctx, username, given, where)
             self._apply(ctx, username, given, is_given=True)
             log.info("password set from metadata user=%s field=%s", username, where)
+            acknowledge = ctx.metadata.acknowledge_password
+            if acknowledge is not None and where == "admin_pass":
+                acknowledge()  # only now: a password refused above stays with its source
             return Outcome.DONE
         if not ctx.config.password.generate:
             return Outcome.SKIPPED

@@ -16,9 +16,24 @@ REGISTRY: Final[Mapping[str, str]] = {
     "openstack_http": "wincloud.agent.sources.openstack_http:OpenStackHttpSource",
     "ec2": "wincloud.agent.sources.ec2:Ec2Source",
     "nocloud": "wincloud.agent.sources.nocloud:NoCloudSource",
+    "opennebula": "wincloud.agent.sources.opennebula:OpenNebulaSource",
+    "ovf": "wincloud.agent.sources.ovf:OvfSource",
+    "vmware": "wincloud.agent.sources.vmware:VMwareSource",
+    "cloudstack": "wincloud.agent.sources.cloudstack:CloudStackSource",
 }
 
-DEFAULT_SOURCES: Final = ("configdrive", "openstack_http", "ec2", "nocloud")
+DEFAULT_SOURCES: Final = (
+    # local and cheap first (a volume label, one VMware Tools call), then the network
+    "configdrive",
+    "opennebula",
+    "ovf",
+    "vmware",
+    "openstack_http",
+    "ec2",
+    "nocloud",
+    # last: its candidates come from DHCP leases and DNS, so it may wait on a resolver
+    "cloudstack",
+)
 
 
 def create_source(name: str, deps: SourceDeps, *, registry: Mapping[str, str] = REGISTRY) -> Source:

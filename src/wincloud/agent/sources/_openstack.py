@@ -19,9 +19,10 @@ LATEST: Final = "latest"
 
 
 def read_json(tree: Tree, path: str) -> Any:
-    """Parsed JSON, or None when the path is absent."""
+    """Parsed JSON, or None when the path is absent or empty (Proxmox writes an empty
+    ``vendor_data.json``)."""
     raw = tree.read(path)
-    if raw is None:
+    if raw is None or not raw.strip():
         return None
     return parse_json(raw, subject=f"{tree.where}/{path}")
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol
+from typing import TYPE_CHECKING, ClassVar, Final, Protocol
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.tree import DriveReader
+from wincloud.errors import InvalidMetadata
 
 if TYPE_CHECKING:
     import httpx
@@ -51,3 +52,14 @@ class SourceDeps:
     """Reads a drive image or device into ``{path: bytes}`` (default: wincloud.configdrive)."""
     register_secret: Callable[[str], None] = lambda value: None
     """Tells the log redactor about a value that must never be printed (an IMDSv2 token)."""
+
+
+MAX_INSTANCE_ID: Final = 255
+
+
+def checked_instance_id(value: str, *, where: str) -> str:
+    """``value`` when it is one short line; InvalidMetadata otherwise. The instance id goes
+    into log lines and the state file: a line break in it would forge a log line."""
+    if any(ch in value for ch in "\r\n\0\x85\u2028\u2029") or len(value) > MAX_INSTANCE_ID:
+        raise InvalidMetadata("instance-id is not one short line", subject=where)
+    return value

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
-from wincloud.agent.sources.base import SourceDeps
+from wincloud.agent.sources.base import SourceDeps, checked_instance_id
 from wincloud.agent.tree import DirTree, DriveTree, FilesTree, Tree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
 
@@ -31,7 +31,19 @@ def _yaml(tree: Tree, path: str) -> Any:
         ) from None
 
 
-def _public_keys(value: Any, where: str) -> dict[str, str]:
+def _text(tree: Tree, path: str) -> str | None:
+    """A file in user-data format (``vendor-data``: a ``#cloud-config`` document, a script or
+    MIME), kept as text for the cloudconfig plugin to parse like user data."""
+    raw = tree.read(path)
+    if raw is None or not raw.strip():  # Proxmox writes an empty one
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise InvalidMetadata("not UTF-8 text", subject=f"{tree.where}/{path}") from None
+
+
+def public_keys_from(value: Any, where: str) -> dict[str, str]:
     """cloud-init accepts a string, a list of strings, or a mapping name -> key(s)."""
     if value is None:
         return {}
@@ -50,6 +62,16 @@ def _public_keys(value: Any, where: str) -> dict[str, str]:
     return keys
 
 
+def _network(tree: Tree) -> dict[str, Any] | None:
+    """``network-config`` (cloud-init v1/v2, as Proxmox writes it) as Nova network_data."""
+    doc = _yaml(tree, "network-config")
+    if doc is None:
+        return None
+    from wincloud.agent.sources._netconfig import network_data_from_config
+
+    return network_data_from_config(doc, where=f"{tree.where}/network-config")
+
+
 def parse_nocloud(tree: Tree, *, source: str) -> InstanceMetadata:
     where = f"{tree.where}/meta-data"
     doc = _yaml(tree, "meta-data")
@@ -62,13 +84,14 @@ def parse_nocloud(tree: Tree, *, source: str) -> InstanceMetadata:
     if hostname is not None and not isinstance(hostname, str):
         raise InvalidMetadata("local-hostname must be a string", subject=where)
     return InstanceMetadata(
-        instance_id=str(instance_id),
+        instance_id=checked_instance_id(str(instance_id), where=where),
         source=source,
         where=tree.where,
         hostname=hostname,
-        public_keys=_public_keys(doc.get("public-keys"), where),
+        public_keys=public_keys_from(doc.get("public-keys"), where),
         user_data=tree.read("user-data"),
-        vendor_data=_yaml(tree, "vendor-data"),
+        vendor_data=_text(tree, "vendor-data"),
+        network_data=_network(tree),
     )
 
 

@@ -269,3 +269,20 @@ def test_a_refused_password_after_the_post_says_how_to_retry(
         PasswordPlugin().run(ctx)
     assert sink.is_set() and win_admin.password is None
     assert "nova clear-password" in caplog.text
+
+
+def test_a_given_password_is_acknowledged_to_its_source_only_once_set(make_ctx, win):
+    """CloudStack's router forgets a password when told it is in effect: tell it only then."""
+    win.users.ensure("admin")
+    told: list[str] = []
+    weak = make_ctx(
+        on=win, admin_pass=Secret("weak"), acknowledge_password=lambda: told.append("x")
+    )
+    with pytest.raises(InvalidMetadata):
+        PasswordPlugin().run(weak)
+    assert told == []  # refused: the router keeps it for the next boot
+    ctx = make_ctx(
+        on=win, admin_pass=Secret("Strong-Pa55word"), acknowledge_password=lambda: told.append("x")
+    )
+    assert PasswordPlugin().run(ctx) is Outcome.DONE
+    assert told == ["x"]

@@ -56,3 +56,22 @@ def test_public_key_forms(keys, expected):
 def test_bad_meta_data_is_invalid(meta):
     with pytest.raises(InvalidMetadata):
         parse_nocloud(MemoryTree({"meta-data": meta}), source="nocloud")
+
+
+def test_vendor_data_is_kept_as_user_data_text_for_the_cloudconfig_plugin(make_deps, platform):
+    """NoCloud's vendor-data is in user-data format (a ``#cloud-config`` document, a script,
+    MIME), not a JSON object with a ``cloud-init`` key: it must reach the plugin as text."""
+    from wincloud.agent.userdata.cloudconfig import vendor_userdata
+
+    vendor = b"#cloud-config\ntimezone: Europe/Paris\n"
+    platform.files.write(f"{SEED}/meta-data", META)
+    platform.files.write(f"{SEED}/vendor-data", vendor)
+    md = NoCloudSource(make_deps()).load()
+    assert vendor_userdata(md.vendor_data) == vendor
+
+
+def test_vendor_data_that_is_not_text_is_refused(make_deps, platform):
+    platform.files.write(f"{SEED}/meta-data", META)
+    platform.files.write(f"{SEED}/vendor-data", b"\xff\xfe#cloud-config\n")
+    with pytest.raises(InvalidMetadata, match="vendor-data"):
+        NoCloudSource(make_deps()).load()

@@ -1,0 +1,69 @@
+"""Sources read from a drive found by its volume label (a CD the cloud attaches), or from a
+path the config names (a directory, or an image file read without mounting it)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar, Protocol
+
+from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
+from wincloud.agent.sources.base import SourceDeps
+from wincloud.agent.tree import DirTree, DriveTree, Tree
+from wincloud.errors import PlatformError, SourceUnavailable
+
+
+class DriveConfig(Protocol):
+    @property
+    def label(self) -> str: ...
+
+    @property
+    def paths(self) -> tuple[str, ...] | list[str]: ...
+
+
+class LabelledDriveSource:
+    """Subclasses name themselves, say what is missing, and parse the drive's tree."""
+
+    name: ClassVar[str]
+    absent: ClassVar[str]  # "no OVF environment drive"
+
+    def __init__(self, deps: SourceDeps, config: DriveConfig) -> None:
+        self.deps = deps
+        self.config = config
+        self.found: Path | None = None
+
+    @property
+    def where(self) -> str:
+        return str(self.found) if self.found else f"volume labelled {self.config.label}"
+
+    def probe(self) -> bool:
+        for configured in self.config.paths:
+            if Path(configured).exists():
+                self.found = Path(configured)
+                return True
+        try:
+            self.found = self.deps.platform.volumes.find_labelled(self.config.label)
+        except PlatformError as exc:
+            raise SourceUnavailable(
+                f"cannot list volumes ({exc.message})", subject=self.config.label
+            ) from None
+        return self.found is not None
+
+    def load(self) -> InstanceMetadata:
+        if self.found is None and not self.probe():
+            raise SourceUnavailable(self.absent, subject=self.where)
+        assert self.found is not None
+        tree: Tree = (
+            DirTree(self.found)
+            if self.found.is_dir()
+            else DriveTree(self.found, reader=self.deps.read_drive)
+        )
+        return self.parse(tree)
+
+    def parse(self, tree: Tree) -> InstanceMetadata:
+        raise NotImplementedError
+
+    def password_sink(self) -> PasswordSink | None:
+        return None
+
+    def report_sink(self) -> ReportSink | None:
+        return None

@@ -1,0 +1,156 @@
+"""The new sources end to end. CloudStack: a virtual router (metadata on :80, password server
+on :8080, ``sources_server.py``) in the server's network namespace, found by the agent in the
+guest's namespace through its DHCP lease file, as on a real CloudStack guest network.
+OpenNebula and OVF: real ISO images (genisoimage, as those clouds make them) found by their
+labels in the guest root's /dev/disk/by-label, with the guest's network down."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.agent_harness import AGENT_SH, AGENT_TIMEOUT, Guest
+from tests.e2e.netns import METADATA_IP, PYTHON, NetNs, wait_for_line, why_not_possible
+
+pytestmark = pytest.mark.e2e
+
+HERE = Path(__file__).resolve().parent
+FIXTURE = HERE.parent / "fixtures/sources/cloudstack"
+PASSWORD = "Cs-Router-2026!"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _namespaces_possible() -> None:
+    reason = why_not_possible()
+    if reason is not None:
+        pytest.skip(reason)
+
+
+def start_router(netns: NetNs, folder: Path) -> Path:
+    log = folder / "router.log"
+    with log.open("ab") as out:
+        proc = netns.spawn(
+            netns.server,
+            [PYTHON, str(HERE / "sources_server.py"), METADATA_IP, str(FIXTURE), PASSWORD],
+            log=out,
+        )
+    wait_for_line(log, "listening", proc, within=30)
+    return log
+
+
+def boot(netns: NetNs, guest: Guest):
+    done = netns.run(
+        netns.guest,
+        ["unshare", "--uts", "sh", "-c", AGENT_SH, PYTHON, str(guest.root), str(guest.config)],
+        timeout=AGENT_TIMEOUT,
+    )
+    return done.returncode, done.stderr
+
+
+def test_cloudstack_router_found_by_lease_configures_the_guest(netns, tmp_path):
+    log = start_router(netns, tmp_path)
+    guest = Guest(netns, tmp_path)
+    lease = guest.root / "var/lib/dhcp/dhclient.eth0.leases"
+    lease.parent.mkdir(parents=True)
+    lease.write_text(
+        'lease {\n  interface "eth0";\n  fixed-address 169.254.20.5;\n'
+        f"  option dhcp-server-identifier {METADATA_IP};\n}}\n"
+    )
+    guest.config.write_text(
+        'sources = ["cloudstack"]\n'
+        'plugins = ["hostname", "users", "password", "ssh_keys"]\n'
+        "allow_reboot = false\n"
+        "[retry]\nattempts = 2\nbackoff = 0.2\nmax_delay = 0.5\n"
+        "[cloudstack]\ntimeout = 3.0\n"
+        '[users]\nusername = "cloudadmin"\n'
+    )
+    status, stderr = boot(netns, guest)
+    assert status == 0, stderr
+    assert guest.file("/etc/hostname") == "win-cs-01\n"
+    keys = guest.file("/home/cloudadmin/.ssh/authorized_keys") or ""
+    assert "FixtureKeyTwo" in keys
+    assert guest.password_matches("cloudadmin", PASSWORD)
+    assert "acknowledged" in log.read_text()
+    assert PASSWORD not in stderr  # the password never reaches the log
+    state = guest.state()
+    assert state is not None and state["instance_id"] == "i-2-17-VM"
+
+
+def test_no_router_behind_the_lease_is_no_metadata(netns, tmp_path):
+    guest = Guest(netns, tmp_path)
+    lease = guest.root / "run/systemd/netif/leases/2"
+    lease.parent.mkdir(parents=True)
+    lease.write_text(f"SERVER_ADDRESS={METADATA_IP}\n")
+    guest.config.write_text(
+        'sources = ["cloudstack"]\nplugins = ["hostname"]\nallow_reboot = false\n'
+        "[retry]\nattempts = 1\n[cloudstack]\ntimeout = 1.0\n"
+    )
+    status, stderr = boot(netns, guest)
+    assert status == 3, stderr
+    assert "name=cloudstack" in stderr and "result=absent" in stderr
+
+
+def make_iso(folder: Path, label: str, files: dict[str, bytes]) -> Path:
+    """An ISO as OpenNebula and Proxmox make theirs (``genisoimage -J -R -V LABEL``)."""
+    content = folder / f"iso-{label.replace(' ', '_')}"
+    content.mkdir()
+    for name, data in files.items():
+        (content / name).write_bytes(data)
+    image = folder / f"{label.replace(' ', '_')}.iso"
+    done = subprocess.run(
+        ["genisoimage", "-quiet", "-J", "-R", "-V", label, "-o", str(image), str(content)],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        pytest.skip(f"genisoimage failed: {done.stderr.decode(errors='replace')}")
+    return image
+
+
+def attach(guest: Guest, image: Path, label: str) -> None:
+    """The CD as udev shows it: /dev/sr0 and /dev/disk/by-label/<label, escaped>."""
+    dev = guest.root / "dev"
+    (dev / "disk/by-label").mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(image, dev / "sr0")
+    (dev / "disk/by-label" / label.replace(" ", "\\x20")).symlink_to("../../sr0")
+
+
+@pytest.mark.parametrize(
+    "source, label, name, fixture, hostname, password",
+    [
+        (
+            "opennebula",
+            "CONTEXT",
+            "context.sh",
+            "opennebula/context.sh",
+            "win-one-01",
+            "Nebula-Pass-2026!",
+        ),
+        ("ovf", "OVF ENV", "ovf-env.xml", "ovf/ovf-env.xml", "win-ovf-01", "Ovf-Pass-2026!"),
+    ],
+)
+def test_drive_sources_with_the_network_down(
+    netns, tmp_path, source, label, name, fixture, hostname, password
+):
+    if shutil.which("genisoimage") is None:
+        pytest.skip("genisoimage is not installed")
+    raw = (FIXTURE.parent / fixture).read_bytes()
+    guest = Guest(netns, tmp_path)
+    attach(guest, make_iso(tmp_path, label, {name: raw}), label)
+    netns.set_guest_link(False)
+    guest.config.write_text(
+        f'sources = ["{source}", "cloudstack"]\n'
+        'plugins = ["hostname", "users", "password", "ssh_keys"]\n'
+        "allow_reboot = false\n"
+        "[retry]\nattempts = 1\n"
+    )
+    status, stderr = boot(netns, guest)
+    assert status == 0, stderr
+    assert guest.file("/etc/hostname") == f"{hostname}\n"
+    assert guest.password_matches("cloudadmin", password)  # USERNAME / username property
+    assert "FixtureKeyOne" in (guest.file("/home/cloudadmin/.ssh/authorized_keys") or "")
+    assert password not in stderr
