@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
@@ -64,6 +63,27 @@ class NoCloudConfig:
     seed_dirs: list[str] = field(
         default_factory=lambda: ["/var/lib/cloud/seed/nocloud", "/var/lib/cloud/seed/nocloud-net"]
     )
+
+
+@dataclass(frozen=True)
+class OpenNebulaConfig:
+    label: str = "CONTEXT"
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class OvfConfig:
+    label: str = "OVF ENV"
+    paths: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CloudStackConfig:
+    url: str = ""
+    """Empty: the ``data-server`` DNS name, then each DHCP server of the leases."""
+    password_port: int = 8080
+    password_server: bool = True
+    timeout: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -140,6 +160,10 @@ class WinRMConfig:
     certificate_thumbprint: str = ""
     certificate_days: int = 3650
     cert_auth: bool = True
+    http_listener: bool = False
+    http_port: int = 5985
+    allow_basic: bool = False
+    allow_unencrypted: bool = False
 
 
 @dataclass(frozen=True)
@@ -191,6 +215,9 @@ class AgentConfig:
     ec2: Ec2Config = field(default_factory=Ec2Config)
     configdrive: ConfigDriveConfig = field(default_factory=ConfigDriveConfig)
     nocloud: NoCloudConfig = field(default_factory=NoCloudConfig)
+    opennebula: OpenNebulaConfig = field(default_factory=OpenNebulaConfig)
+    ovf: OvfConfig = field(default_factory=OvfConfig)
+    cloudstack: CloudStackConfig = field(default_factory=CloudStackConfig)
     log: LogConfig = field(default_factory=LogConfig)
     users: UsersConfig = field(default_factory=UsersConfig)
     password: PasswordConfig = field(default_factory=PasswordConfig)
@@ -219,11 +246,14 @@ _RANGES: Final[dict[str, tuple[float, float]]] = {
     "openstack_http.timeout": (0.1, 600),
     "ec2.timeout": (0.1, 600),
     "ec2.token_ttl": (1, 21600),
+    "cloudstack.timeout": (0.1, 600),
+    "cloudstack.password_port": (1, 65535),
     "password.length": (12, 128),
     "password.min_length": (0, 128),
     "userdata.timeout": (1, 86400),
     "local_scripts.timeout": (1, 86400),
     "winrm.port": (1, 65535),
+    "winrm.http_port": (1, 65535),
     "winrm.certificate_days": (1, 36500),
     "rdp.port": (1, 65535),
     "display_idle.timeout": (0, 86400),
@@ -341,6 +371,7 @@ def _check_urls(config: AgentConfig, where: str) -> None:
     for key, url in (
         ("openstack_http.url", config.openstack_http.url),
         ("ec2.url", config.ec2.url),
+        ("cloudstack.url", config.cloudstack.url or "http://data-server"),
     ):
         problem = _url_problem(url)
         if problem:
@@ -370,6 +401,8 @@ def load_config(path: Path | None) -> AgentConfig:
     """The file's settings over the defaults; None: the defaults alone."""
     if path is None:
         return AgentConfig()
+    import tomllib  # only when there is a file: not on the agent's import path
+
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -14,6 +14,37 @@ from wincloud.errors import ConfigError, NotFound
 PASSPHRASE_ENV = "WINCLOUD_KEY_PASSPHRASE"  # noqa: S105 - a variable name
 
 
+def _has_terminal() -> bool:
+    """A terminal to ask on: the controlling terminal (/dev/tty, as ssh asks, so the sealed
+    text may still come on standard input); on Windows, a console on standard input."""
+    if sys.platform == "win32":
+        return sys.stdin.isatty()
+    try:
+        fd = os.open("/dev/tty", os.O_RDWR | os.O_NOCTTY)
+    except OSError:
+        return False
+    os.close(fd)
+    return True
+
+
+def _passphrase(key_path: Path) -> bytes:
+    """From $WINCLOUD_KEY_PASSPHRASE, else asked on the terminal; none: a ConfigError."""
+    given = os.environ.get(PASSPHRASE_ENV)
+    if given:
+        return given.encode()
+    if not _has_terminal():
+        raise ConfigError(
+            f"the key needs a passphrase and there is no terminal to ask on (set {PASSPHRASE_ENV})",
+            subject=str(key_path),
+        )
+    import getpass
+
+    try:
+        return getpass.getpass(f"Passphrase for {key_path}: ").encode()
+    except (EOFError, KeyboardInterrupt):
+        raise ConfigError("no passphrase given", subject=str(key_path)) from None
+
+
 @click.group()
 def password() -> None:
     """Passwords the guest agent generated and posted, sealed with the instance's key."""
@@ -61,8 +92,8 @@ def decrypt(
     key_path: Path, from_url: str | None, db_url: str | None, instance_id: str | None
 ) -> None:
     """Print the password. The sealed text comes from --from URL, from --db URL ID, or from
-    standard input. An encrypted key's passphrase comes from $WINCLOUD_KEY_PASSPHRASE or a
-    prompt."""
+    standard input. A passphrase-protected key's passphrase comes from
+    $WINCLOUD_KEY_PASSPHRASE, or is asked for on the terminal (never read from a pipe)."""
     from wincloud.agent.sealing import is_encrypted_key, open_password
 
     if from_url and (db_url or instance_id):
@@ -75,16 +106,19 @@ def decrypt(
         key = key_path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"cannot read the key ({exc.strerror})", subject=str(key_path)) from None
+    passphrase = _passphrase(key_path) if is_encrypted_key(key) else None
     if from_url:
         sealed = _fetch(from_url)
     elif db_url and instance_id:
         sealed = _from_store(db_url, instance_id)
     else:
         sealed = sys.stdin.buffer.read()
-    passphrase = None
-    if is_encrypted_key(key):
-        text = os.environ.get(PASSPHRASE_ENV) or click.prompt(
-            "Key passphrase", hide_input=True, err=True
-        )
-        passphrase = text.encode()
-    click.echo(open_password(sealed.strip(), key, passphrase=passphrase).reveal())
+    try:
+        opened = open_password(sealed.strip(), key, passphrase=passphrase)
+    except ConfigError as exc:
+        if exc.subject != "--key":
+            raise
+        if passphrase is not None and "wrong passphrase" in exc.message:
+            raise ConfigError("wrong passphrase for the key", subject=str(key_path)) from None
+        raise ConfigError(exc.message, subject=str(key_path), hint=exc.hint) from None
+    click.echo(opened.reveal())

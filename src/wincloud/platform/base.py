@@ -49,6 +49,7 @@ __all__ = [
     "Files",
     "Growable",
     "Host",
+    "Hypervisor",
     "InterfacePlan",
     "LicenseState",
     "LicenseStatus",
@@ -233,6 +234,23 @@ class Network(Protocol):
         """Configure adapters as planned; True when something changed."""
         ...
 
+    def dhcp_servers(self) -> list[str]:
+        """The addresses of the DHCP servers that gave the adapters their current leases
+        (the server identifier, option 54), without repeats, in adapter order; [] when no
+        lease is known. POSIX: systemd-networkd's, dhclient's and NetworkManager's lease
+        files; Windows: each DHCP-enabled adapter's ``DHCPServer``."""
+        ...
+
+
+class Hypervisor(Protocol):
+    """What the hypervisor hands the guest besides disks and the network."""
+
+    def guestinfo(self, key: str) -> bytes | None:
+        """The VMware guestinfo variable ``guestinfo.<key>`` (VMware Tools' ``info-get``
+        RPC), None when it is unset, when VMware Tools is not installed or when this is
+        not VMware. ``key``: letters, digits, ``.``, ``_``, ``-`` (PlatformError otherwise)."""
+        ...
+
 
 class Clock(Protocol):
     """Time settings: zone and NTP servers."""
@@ -311,6 +329,19 @@ class RemoteAccess(Protocol):
         and the firewall allows the port. True when something changed."""
         ...
 
+    def set_winrm_http_listener(self, *, port: int) -> bool:
+        """Make sure an HTTP listener on every address uses this port (replacing another HTTP
+        listener), the WinRM service runs and starts automatically, and the firewall allows
+        the port. True when something changed. (Opt-in only: plain HTTP.)"""
+        ...
+
+    def set_winrm_service(
+        self, *, basic: bool | None = None, allow_unencrypted: bool | None = None
+    ) -> bool:
+        """Set the WinRM service's Basic authentication and its AllowUnencrypted (messages
+        in clear over HTTP); None leaves a setting as it is. True when something changed."""
+        ...
+
     def map_winrm_certificate(
         self, *, subject: str, issuer_thumbprint: str, username: str, password: Secret
     ) -> bool:
@@ -366,3 +397,4 @@ class Platform:
     certificates: Certificates
     remote_access: RemoteAccess
     settings: SystemSettings
+    hypervisor: Hypervisor

@@ -145,6 +145,8 @@ def nested(data, dotted):
         ("set_avma_product_key", "true", True),
         ("set_kms_product_key", "true", True),
         ("winrm_configure_https_listener", "false", False),
+        ("winrm_configure_http_listener", "true", True),
+        ("winrm_enable_basic_auth", "true", True),
         ("display_idle_timeout", "600", 600),
         ("san_policy", "OfflineShared", "offline_shared"),
     ],
@@ -221,15 +223,21 @@ def test_a_service_without_a_source_is_listed_not_dropped(tmp_path, service):
 
 
 def test_no_usable_service_keeps_our_default_sources_with_a_warning(tmp_path):
-    out = convert(tmp_path, default(f"metadata_services={SVC}ovfservice.OvfService\n"))
+    out = convert(tmp_path, default(f"metadata_services={SVC}gceservice.GCEService\n"))
     assert "sources" not in out.data
     assert len(warnings_about(out, "metadata_services")) == 2
 
 
 def test_unset_metadata_services_converts_cloudbase_inits_default(tmp_path):
     out = convert(tmp_path, default("username=x\n"))
-    assert out.data["sources"] == ["openstack_http", "configdrive", "ec2"]
-    assert len(warnings_about(out, "metadata_services")) == 3  # MAAS, CloudStack, OpenNebula
+    assert out.data["sources"] == [
+        "openstack_http",
+        "configdrive",
+        "ec2",
+        "cloudstack",
+        "opennebula",
+    ]
+    assert len(warnings_about(out, "metadata_services")) == 1  # MAAS
 
 
 # -- plugins --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from wincloud.cli.output import run_cli
 CONF = """[DEFAULT]
 username=Admin
 metadata_services=cloudbaseinit.metadata.services.httpservice.HttpService,
-  cloudbaseinit.metadata.services.ovfservice.OvfService
+  cloudbaseinit.metadata.services.gceservice.GCEService
 plugins=cloudbaseinit.plugins.common.sethostname.SetHostNamePlugin,
   cloudbaseinit.plugins.common.trim.TrimConfigPlugin
 """
@@ -35,7 +35,7 @@ def test_prints_toml_on_stdout_and_warnings_on_stderr(conf):
     assert data["plugins"] == ["hostname"]
     assert data["users"] == {"username": "Admin"}
     assert "warning: cloudbase-init.conf:3: metadata_services:" in result.stderr
-    assert "OvfService" in result.stderr
+    assert "GCEService" in result.stderr
     assert "TrimConfigPlugin" in result.stderr
     assert "TrimConfigPlugin" in result.stdout  # also a comment in the TOML
 

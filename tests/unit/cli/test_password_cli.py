@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import os
+import pty
+import select
 import shutil
 import subprocess
+import sys
+import time
 
 import pytest
 from click.testing import CliRunner
@@ -108,19 +113,117 @@ def test_encrypted_key_takes_the_passphrase_from_the_environment(tmp_path, rsa_k
     assert result.output == "Gen-Pa55word!\n"
 
 
-def test_encrypted_key_prompts_for_the_passphrase(tmp_path, rsa_key, sealed):
-    key = key_file(
-        tmp_path,
-        rsa_key,
-        serialization.BestAvailableEncryption(b"pass-phrase"),
-        serialization.PrivateFormat.TraditionalOpenSSL,
+needs_ssh_keygen = pytest.mark.skipif(
+    shutil.which("ssh-keygen") is None, reason="ssh-keygen is not installed"
+)
+
+
+@pytest.fixture
+def keygen_key(tmp_path):
+    """What ``ssh-keygen -N`` writes by default: OpenSSH format, bcrypt KDF, aes256-ctr."""
+    path = tmp_path / "id_rsa"
+    argv = ["ssh-keygen", "-q", "-t", "rsa", "-b", "2048", "-N", "pass-phrase", "-f", str(path)]
+    subprocess.run(argv, check=True, capture_output=True)
+    assert path.read_bytes().startswith(b"-----BEGIN OPENSSH PRIVATE KEY-----")
+    sealed = seal_password(Secret("Gen-Pa55word!"), (tmp_path / "id_rsa.pub").read_text())
+    return path, sealed
+
+
+def run_cli(args, *, env, stdin=b""):
+    """The real console entry in a new session: no controlling terminal."""
+    return subprocess.run(
+        [sys.executable, "-m", "wincloud", *args],
+        input=stdin,
+        capture_output=True,
+        env=env,
+        start_new_session=True,
+        timeout=60,
+        check=False,
     )
+
+
+def clean_env():
+    return {k: v for k, v in os.environ.items() if k != "WINCLOUD_KEY_PASSPHRASE"}
+
+
+@needs_ssh_keygen
+def test_an_ssh_keygen_key_opens_with_the_passphrase_from_the_environment(keygen_key):
+    path, sealed = keygen_key
+    result = CliRunner().invoke(
+        password,
+        ["decrypt", "--key", str(path)],
+        input=sealed,
+        env={"WINCLOUD_KEY_PASSPHRASE": "pass-phrase"},
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "Gen-Pa55word!\n"
+
+
+@needs_ssh_keygen
+def test_a_wrong_passphrase_is_a_clear_error(keygen_key):
+    path, sealed = keygen_key
+    env = {**clean_env(), "WINCLOUD_KEY_PASSPHRASE": "not-it"}
+    done = run_cli(["password", "decrypt", "--key", str(path)], env=env, stdin=sealed)
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert "wrong passphrase" in err and str(path) in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert done.stdout == b""
+
+
+@needs_ssh_keygen
+def test_no_terminal_and_no_passphrase_is_one_line_naming_the_key_and_the_variable(keygen_key):
+    path, sealed = keygen_key
+    done = run_cli(["password", "decrypt", "--key", str(path)], env=clean_env(), stdin=sealed)
+    assert done.returncode == 2
+    err = done.stderr.decode()
+    assert len(err.strip().splitlines()) == 1, err
+    assert str(path) in err and "WINCLOUD_KEY_PASSPHRASE" in err
+    assert "Traceback" not in err and done.stdout == b""
+
+
+def read_until(fd, wanted: bytes, deadline: float) -> bytes:
+    seen = b""
+    while wanted not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+        if not ready:
+            break
+        try:
+            chunk = os.read(fd, 4096)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not chunk:
+            break
+        seen += chunk
+    return seen
+
+
+@needs_ssh_keygen
+@pytest.mark.skipif(sys.platform == "win32", reason="a pty is POSIX")
+def test_the_passphrase_is_asked_on_a_terminal(keygen_key):
+    """A real pseudo-terminal is the child's controlling terminal; the sealed text comes from
+    a URL; the prompt names the key and the answer is not echoed."""
+    path, sealed = keygen_key
     with serve({}, password=sealed) as running:
         url = f"{running.url}/openstack/latest/password"
-        result = CliRunner().invoke(
-            password, ["decrypt", "--key", key, "--from", url], input="pass-phrase\n"
-        )
-    assert result.output.endswith("Gen-Pa55word!\n")
+        argv = [sys.executable, "-m", "wincloud", "password", "decrypt", "--key", str(path)]
+        argv += ["--from", url]
+        pid, fd = pty.fork()
+        if pid == 0:  # the child: exec at once
+            os.execve(sys.executable, argv, clean_env())
+        try:
+            deadline = time.monotonic() + 60
+            prompt = read_until(fd, b": ", deadline)
+            assert f"Passphrase for {path}".encode() in prompt, prompt
+            os.write(fd, b"pass-phrase\n")
+            rest = read_until(fd, b"Gen-Pa55word!", deadline)
+            rest += read_until(fd, b"\n", min(deadline, time.monotonic() + 5))
+        finally:
+            _, status = os.waitpid(pid, 0)
+            os.close(fd)
+    assert os.waitstatus_to_exitcode(status) == 0, rest
+    assert b"Gen-Pa55word!" in rest
+    assert b"pass-phrase" not in prompt + rest
 
 
 def test_the_wrong_key_is_a_config_error(tmp_path, sealed):

@@ -19,12 +19,17 @@ def test_label_match_ignores_case(rig, tmp_path):
     assert rig.platform.volumes.find_labelled("config-2").read_bytes() == b"FAT bytes"
 
 
-def test_volumes_are_not_resized(rig):
+def test_nothing_grows_without_a_mounted_partition(rig):
+    """The fake knows no volume; the POSIX backend under a scratch root does not resize (the
+    mounts it would see are the host's)."""
     import pytest
 
-    from wincloud.errors import NotSupported
+    from wincloud.errors import NotSupported, PlatformError
 
-    with pytest.raises(NotSupported):
-        rig.platform.volumes.growable()
-    with pytest.raises(NotSupported):
+    if rig.kind == "posix":
+        with pytest.raises(NotSupported):
+            rig.platform.volumes.growable()
+    else:
+        assert rig.platform.volumes.growable() == []
+    with pytest.raises(PlatformError):
         rig.platform.volumes.extend("/")

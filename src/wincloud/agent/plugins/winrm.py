@@ -10,6 +10,12 @@ user-data that is a PEM certificate) is trusted (LocalMachine Root and TrustedPe
 mapped, by the UPN it names, to the administrator. Mapping needs the administrator's
 password: only the run in which the password plugin set it can map (else a warning). All
 certificates are checked before anything changes. POSIX: skipped.
+
+Opt-ins, each off unless set, each logged as a warning when on (nothing is turned off when
+they are off: the image's settings stay): ``winrm.http_listener`` (a plain HTTP listener on
+``winrm.http_port``, 5985, and its firewall rule), ``winrm.allow_basic`` (the service's Basic
+authentication) and ``winrm.allow_unencrypted`` (its AllowUnencrypted, which Basic over HTTP
+needs: without it Basic works over HTTPS only).
 """
 
 from __future__ import annotations
@@ -93,9 +99,43 @@ class WinRMPlugin:
                 changed,
                 len(listeners),
             )
+        self._opt_ins(ctx)
         if clients:
             self._map(ctx, clients)
         return Outcome.DONE
+
+    @staticmethod
+    def _opt_ins(ctx: RunContext) -> None:
+        config, access = ctx.config.winrm, ctx.platform.remote_access
+        if config.http_listener:
+            changed = access.set_winrm_http_listener(port=config.http_port)
+            log.warning(
+                "winrm http listener on port=%d changed=%s: plain HTTP, opted in with "
+                "winrm.http_listener",
+                config.http_port,
+                changed,
+            )
+        if config.allow_basic:
+            log.warning(
+                "winrm basic authentication on: every request carries the user name and "
+                "password (base64), opted in with winrm.allow_basic"
+            )
+        if config.allow_unencrypted:
+            log.warning(
+                "winrm unencrypted messages allowed: over HTTP, requests and any Basic "
+                "password cross the network in clear, opted in with winrm.allow_unencrypted"
+            )
+        if config.allow_basic or config.allow_unencrypted:
+            changed = access.set_winrm_service(
+                basic=True if config.allow_basic else None,
+                allow_unencrypted=True if config.allow_unencrypted else None,
+            )
+            log.info("winrm service settings changed=%s", changed)
+        if config.http_listener and config.allow_basic and not config.allow_unencrypted:
+            log.warning(
+                "winrm basic authentication over the HTTP listener needs "
+                "winrm.allow_unencrypted = true; until then it works over HTTPS only"
+            )
 
     @staticmethod
     def _certificate(ctx: RunContext) -> str:

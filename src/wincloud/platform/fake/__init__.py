@@ -12,6 +12,7 @@ from wincloud.platform.fake.certificates import FakeCertificates
 from wincloud.platform.fake.clock import FakeClock
 from wincloud.platform.fake.files import FakeFiles
 from wincloud.platform.fake.host import FakeHost
+from wincloud.platform.fake.hypervisor import FakeHypervisor
 from wincloud.platform.fake.licensing import FakeLicensing
 from wincloud.platform.fake.network import FakeNetwork
 from wincloud.platform.fake.processes import FakeProcesses
@@ -26,6 +27,7 @@ __all__ = [
     "FakeClock",
     "FakeFiles",
     "FakeHost",
+    "FakeHypervisor",
     "FakeLicensing",
     "FakeNetwork",
     "FakeProcesses",
@@ -59,4 +61,5 @@ def fake_platform(*, family: Literal["posix", "windows"] = "posix") -> Platform:
         certificates=certificates,
         remote_access=FakeRemoteAccess(certificates, windows=windows),
         settings=FakeSystemSettings(windows=windows),
+        hypervisor=FakeHypervisor(),
     )

@@ -28,6 +28,8 @@ class FakeRemoteAccess:
         self.listeners: list[WinRMListener] = [WinRMListener("http", 5985)]
         self.mappings: list[Mapping] = []
         self.certificate_auth = False
+        self.basic_auth = False
+        self.allow_unencrypted = False
         self.firewall_ports: set[int] = set()
 
     def _check(self, operation: str) -> None:
@@ -66,6 +68,27 @@ class FakeRemoteAccess:
         self.listeners = [*others, wanted]
         self.firewall_ports.add(port)
         return changed
+
+    def set_winrm_http_listener(self, *, port: int) -> bool:
+        self._check("winrm")
+        check_port(port, operation="winrm")
+        wanted = WinRMListener("http", port)
+        others = [item for item in self.listeners if item.transport != "http"]
+        changed = wanted not in self.listeners or len(others) + 1 != len(self.listeners)
+        self.listeners = [wanted, *others]
+        self.firewall_ports.add(port)
+        return changed
+
+    def set_winrm_service(
+        self, *, basic: bool | None = None, allow_unencrypted: bool | None = None
+    ) -> bool:
+        self._check("winrm")
+        before = (self.basic_auth, self.allow_unencrypted)
+        if basic is not None:
+            self.basic_auth = basic
+        if allow_unencrypted is not None:
+            self.allow_unencrypted = allow_unencrypted
+        return before != (self.basic_auth, self.allow_unencrypted)
 
     def map_winrm_certificate(
         self, *, subject: str, issuer_thumbprint: str, username: str, password: Secret

@@ -1,11 +1,13 @@
-"""FakeVolumes: labelled volumes given by the test (label -> image file or directory), and, on
-a Windows-like fake, volumes that can grow (volume -> (size, max_size))."""
+"""FakeVolumes: labelled volumes given by the test (label -> image file or directory), and
+volumes that can grow (volume -> (size, max_size)): drive letters on a Windows-like fake,
+mount points on a POSIX-like one; ``refused`` volumes (volume -> reason) fail to grow, as a
+partition that is not the last one does."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from wincloud.errors import NotSupported, PlatformError
+from wincloud.errors import PlatformError
 from wincloud.platform.base import Growable
 
 
@@ -21,6 +23,7 @@ class FakeVolumes:
         self.sizes = dict(sizes or {})
         self.windows = windows
         self.extended: list[str] = []
+        self.refused: dict[str, str] = {}
 
     def find_labelled(self, label: str) -> Path | None:
         if label in self.labelled:
@@ -31,12 +34,7 @@ class FakeVolumes:
     def labels(self) -> dict[str, Path]:
         return dict(self.labelled)
 
-    def _check(self) -> None:
-        if not self.windows:
-            raise NotSupported("volumes are not resized on POSIX", operation="extend_volume")
-
     def growable(self) -> list[Growable]:
-        self._check()
         return [
             Growable(volume, size, most)
             for volume, (size, most) in sorted(self.sizes.items())
@@ -44,9 +42,11 @@ class FakeVolumes:
         ]
 
     def extend(self, volume: str) -> int:
-        self._check()
         if volume not in self.sizes:
             raise PlatformError("no such volume", operation="extend_volume", subject=volume)
+        if volume in self.refused:
+            reason = self.refused[volume]
+            raise PlatformError(f"not grown ({reason})", operation="extend_volume", subject=volume)
         _, most = self.sizes[volume]
         self.sizes[volume] = (most, most)
         self.extended.append(volume)

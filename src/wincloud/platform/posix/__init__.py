@@ -11,6 +11,7 @@ from wincloud.platform.posix.certificates import PosixCertificates
 from wincloud.platform.posix.clock import PosixClock
 from wincloud.platform.posix.files import PosixFiles
 from wincloud.platform.posix.host import PosixHost
+from wincloud.platform.posix.hypervisor import PosixHypervisor
 from wincloud.platform.posix.licensing import PosixLicensing
 from wincloud.platform.posix.network import PosixNetwork
 from wincloud.platform.posix.processes import PosixProcesses
@@ -25,6 +26,7 @@ __all__ = [
     "PosixClock",
     "PosixFiles",
     "PosixHost",
+    "PosixHypervisor",
     "PosixLicensing",
     "PosixNetwork",
     "PosixProcesses",
@@ -62,4 +64,5 @@ def posix_platform(root: Path = Path("/")) -> Platform:
         certificates=PosixCertificates(),
         remote_access=PosixRemoteAccess(),
         settings=PosixSystemSettings(),
+        hypervisor=PosixHypervisor(base, processes),
     )

@@ -19,6 +19,7 @@ from typing import Final
 from wincloud.errors import PlatformError
 from wincloud.platform.base import Adapter, InterfacePlan, NetworkPlan, Processes
 from wincloud.platform.posix._root import Root, os_error
+from wincloud.platform.posix.leases import find_dhcp_servers
 from wincloud.platform.validate import check_plan
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,9 @@ class PosixNetwork:
             mac = address.read_text().strip().lower() if address.exists() else None
             out.append(Adapter(name, mac or None))
         return out
+
+    def dhcp_servers(self) -> list[str]:
+        return find_dhcp_servers(self.root)
 
     def apply(self, plan: NetworkPlan) -> bool:
         check_plan(plan)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import signal
 import subprocess
@@ -65,6 +64,8 @@ class PosixProcesses:
             )
         if not script.startswith(b"#!"):
             raise PlatformError("a script needs a #! line", operation="run_script", subject=name)
+        import hashlib  # only for scripts: not on the agent's import path
+
         digest = hashlib.sha256(script).hexdigest()[:12]
         host = self.root.host(f"{SCRIPTS_DIR}/{name.replace('/', '_')}-{digest}")
         if not host.parent.is_dir():

@@ -26,6 +26,14 @@ class PosixRemoteAccess:
     def set_winrm_https_listener(self, *, port: int, thumbprint: str) -> bool:
         _no("winrm")
 
+    def set_winrm_http_listener(self, *, port: int) -> bool:
+        _no("winrm")
+
+    def set_winrm_service(
+        self, *, basic: bool | None = None, allow_unencrypted: bool | None = None
+    ) -> bool:
+        _no("winrm")
+
     def map_winrm_certificate(
         self, *, subject: str, issuer_thumbprint: str, username: str, password: Secret
     ) -> bool:

@@ -28,6 +28,7 @@ from wincloud.platform.windows.clock import WindowsClock
 from wincloud.platform.windows.files import WindowsFiles
 from wincloud.platform.windows.firewall import Firewall
 from wincloud.platform.windows.host import WindowsHost
+from wincloud.platform.windows.hypervisor import WindowsHypervisor
 from wincloud.platform.windows.licensing import WindowsLicensing
 from wincloud.platform.windows.network import WindowsNetwork
 from wincloud.platform.windows.processes import WindowsProcesses
@@ -43,6 +44,7 @@ __all__ = [
     "WindowsClock",
     "WindowsFiles",
     "WindowsHost",
+    "WindowsHypervisor",
     "WindowsLicensing",
     "WindowsNetwork",
     "WindowsProcesses",
@@ -123,6 +125,7 @@ def create_platform(bindings: Bindings, *, root: Path | None = None) -> Platform
             b.registry, b.services, b.wsman, Firewall(processes), certificates
         ),
         settings=WindowsSystemSettings(b.registry, processes, b.wmi),
+        hypervisor=WindowsHypervisor(processes),
     )
 
 

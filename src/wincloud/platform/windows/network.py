@@ -27,6 +27,7 @@ from wincloud.platform.base import Adapter, InterfacePlan, NetworkPlan
 from wincloud.platform.validate import check_plan
 from wincloud.platform.windows._win32.registry import FullRegistry
 from wincloud.platform.windows._win32.wmi import (
+    CIMV2,
     STANDARD_CIMV2,
     Value,
     Wmi,
@@ -102,6 +103,17 @@ class WindowsNetwork:
             ),
             key=lambda a: a.name,
         )
+
+    def dhcp_servers(self) -> list[str]:
+        """``DHCPServer`` of every IP-enabled adapter with DHCP on (Win32_NetworkAdapter
+        Configuration, root/cimv2), by interface index."""
+        rows = self.wmi.query(CIMV2, "Win32_NetworkAdapterConfiguration", {"IPEnabled": True})
+        servers: dict[str, None] = {}
+        for row in sorted(rows, key=lambda r: int(r.get("InterfaceIndex") or 0)):
+            server = str(row.get("DHCPServer") or "")
+            if row.get("DHCPEnabled") and server and server != "255.255.255.255":
+                servers[server] = None
+        return list(servers)
 
     def _index(self, name: str, *, wait: bool) -> int:
         """The InterfaceIndex of the adapter ``name``; ``wait``: a team interface, polled

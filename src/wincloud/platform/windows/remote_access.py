@@ -1,7 +1,8 @@
 """WindowsRemoteAccess: Remote Desktop through its registry settings (fDenyTSConnections,
 RDP-Tcp PortNumber and UserAuthentication) and a firewall rule; WinRM through WS-Management
-(an HTTPS listener on every address, client-certificate mappings, certificate authentication),
-with the WinRM service set to start automatically and running."""
+(an HTTPS listener on every address, client-certificate mappings, certificate authentication;
+as an opt-in, an HTTP listener, Basic authentication and unencrypted messages), with the WinRM
+service set to start automatically and running."""
 
 from __future__ import annotations
 
@@ -31,6 +32,8 @@ AUTH: Final = "winrm/config/service/auth"
 NS: Final = "http://schemas.microsoft.com/wbem/wsman/1/config"
 RDP_RULE: Final = "wincloud Remote Desktop"
 WINRM_RULE: Final = "wincloud WinRM HTTPS"
+WINRM_HTTP_RULE: Final = "wincloud WinRM HTTP"
+SERVICE: Final = "winrm/config/service"
 
 
 def xml_fields(xml: str) -> dict[str, str]:
@@ -121,6 +124,51 @@ class WindowsRemoteAccess:
                 out.append(WinRMListener(transport, int(item["Port"]), thumb))  # type: ignore[arg-type]
         return out
 
+    def _listeners(self, transport: str) -> list[dict[str, str]]:
+        docs = [xml_fields(doc) for doc in self.wsman.enumerate(LISTENERS)]
+        return [item for item in docs if item.get("Transport", "").upper() == transport]
+
+    def set_winrm_http_listener(self, *, port: int) -> bool:
+        check_port(port, operation="winrm")
+        self._winrm_running()
+        changed = False
+        http = self._listeners("HTTP")
+        if not (
+            len(http) == 1 and http[0].get("Address") == "*" and http[0].get("Port") == str(port)
+        ):
+            for item in http:
+                self.wsman.delete(f"{LISTENERS}?Address={item.get('Address', '*')}+Transport=HTTP")
+            values = {"Port": str(port), "Hostname": "", "Enabled": "true"}
+            self.wsman.create(
+                f"{LISTENERS}?Address=*+Transport=HTTP",
+                xml_doc("Listener", NS + "/listener", values),
+            )
+            changed = True
+            log.warning("winrm http listener set port=%d (plain HTTP)", port)
+        changed |= self.firewall.allow_tcp(WINRM_HTTP_RULE, port)
+        return changed
+
+    def set_winrm_service(
+        self, *, basic: bool | None = None, allow_unencrypted: bool | None = None
+    ) -> bool:
+        self._winrm_running()
+        changed = False
+        for resource, tag, name, value in (
+            (AUTH, "Auth", "Basic", basic),
+            (SERVICE, "Service", "AllowUnencrypted", allow_unencrypted),
+        ):
+            if value is None:
+                continue
+            current = self.wsman.get(resource)
+            wanted = "true" if value else "false"
+            if current is not None and xml_fields(current).get(name, "").lower() == wanted:
+                continue
+            namespace = NS + ("/service/auth" if tag == "Auth" else "/service")
+            self.wsman.put(resource, xml_doc(tag, namespace, {name: wanted}))
+            log.info("winrm service set %s=%s", name, wanted)
+            changed = True
+        return changed
+
     def set_winrm_https_listener(self, *, port: int, thumbprint: str) -> bool:
         check_port(port, operation="winrm")
         thumb = check_thumbprint(thumbprint)
@@ -133,11 +181,7 @@ class WindowsRemoteAccess:
             )
         self._winrm_running()
         changed = False
-        https = [
-            xml_fields(doc)
-            for doc in self.wsman.enumerate(LISTENERS)
-            if xml_fields(doc).get("Transport", "").upper() == "HTTPS"
-        ]
+        https = self._listeners("HTTPS")
         wanted = {"Address": "*", "Port": str(port), "CertificateThumbprint": thumb}
         if not (
             len(https) == 1

@@ -139,3 +139,60 @@ def test_listener_and_mapping_can_be_turned_off(make_ctx, win, admin):
     ctx.handoff.admin_password = Secret("Pa55-word!")
     assert WinRMPlugin().run(ctx) is Outcome.DONE
     assert https(win) == [] and win.remote_access.mappings == []
+
+
+# -- the opt-ins: HTTP listener, Basic authentication, unencrypted messages -------------------
+
+
+def test_http_basic_and_unencrypted_are_left_alone_by_default(make_ctx, win, admin, caplog):
+    win.remote_access.listeners = []
+    WinRMPlugin().run(make_ctx(on=win))
+    access = win.remote_access
+    assert [item.transport for item in access.listeners] == ["https"]
+    assert (access.basic_auth, access.allow_unencrypted) == (False, False)
+    assert 5985 not in access.firewall_ports
+    assert "WARNING" not in caplog.text
+
+
+def test_the_http_listener_is_an_opt_in_with_a_warning(make_ctx, win, admin, caplog):
+    win.remote_access.listeners = []
+    config = with_section(AgentConfig(), "winrm", http_listener=True, http_port=5990)
+    assert WinRMPlugin().run(make_ctx(config, on=win)) is Outcome.DONE
+    assert WinRMListener("http", 5990) in win.remote_access.listeners
+    assert 5990 in win.remote_access.firewall_ports
+    assert win.remote_access.basic_auth is False
+    [warning] = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert "plain HTTP" in warning.getMessage() and "winrm.http_listener" in warning.getMessage()
+
+
+def test_basic_over_http_needs_all_three_and_each_warns(make_ctx, win, admin, caplog):
+    config = with_section(
+        AgentConfig(), "winrm", http_listener=True, allow_basic=True, allow_unencrypted=True
+    )
+    WinRMPlugin().run(make_ctx(config, on=win))
+    access = win.remote_access
+    assert (access.basic_auth, access.allow_unencrypted) == (True, True)
+    warnings = " ".join(r.getMessage() for r in caplog.records if r.levelname == "WARNING")
+    for key in ("winrm.http_listener", "winrm.allow_basic", "winrm.allow_unencrypted"):
+        assert key in warnings
+    assert "works over HTTPS only" not in warnings
+
+
+def test_basic_without_unencrypted_says_it_works_over_https_only(make_ctx, win, admin, caplog):
+    config = with_section(AgentConfig(), "winrm", http_listener=True, allow_basic=True)
+    WinRMPlugin().run(make_ctx(config, on=win))
+    assert (win.remote_access.basic_auth, win.remote_access.allow_unencrypted) == (True, False)
+    assert "works over HTTPS only" in caplog.text
+
+
+def test_the_opt_ins_are_config_keys_off_by_default_with_bounds():
+    from wincloud.agent.config import parse_config
+    from wincloud.errors import ConfigError
+
+    config = parse_config({})
+    assert (config.winrm.http_listener, config.winrm.allow_basic) == (False, False)
+    assert (config.winrm.allow_unencrypted, config.winrm.http_port) == (False, 5985)
+    given = parse_config({"winrm": {"http_listener": True, "allow_basic": True}})
+    assert (given.winrm.http_listener, given.winrm.allow_basic) == (True, True)
+    with pytest.raises(ConfigError, match="http_port"):
+        parse_config({"winrm": {"http_port": 70000}})

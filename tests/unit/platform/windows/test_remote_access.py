@@ -72,3 +72,39 @@ def test_mapping_refuses_a_subject_that_would_break_the_resource_uri(platform):
         platform.remote_access.map_winrm_certificate(
             subject="a+b", issuer_thumbprint="B" * 40, username="admin", password=Secret("x")
         )
+
+
+def test_an_http_listener_on_a_new_port_replaces_the_old_one_and_opens_the_firewall(platform, win):
+    access = platform.remote_access
+    before = dict(win.wsman.resources)
+    assert access.set_winrm_http_listener(port=5985) is True  # the firewall rule only
+    assert win.wsman.resources == before  # Windows' default listener is kept as it is
+    assert access.set_winrm_http_listener(port=5985) is False
+    assert access.set_winrm_http_listener(port=5990) is True
+    assert access.set_winrm_http_listener(port=5990) is False
+    http = [item for item in access.winrm_listeners() if item.transport == "http"]
+    assert http == [WinRMListener("http", 5990)]
+    assert win.tools.rules["wincloud WinRM HTTP"] == 5990
+    with pytest.raises(PlatformError):
+        access.set_winrm_http_listener(port=0)
+
+
+def test_an_http_listener_is_made_when_there_is_none(platform, win):
+    win.wsman.resources.clear()
+    win.wsman.resources["winrm/config/service"] = ("Service", {"AllowUnencrypted": "false"})
+    assert platform.remote_access.set_winrm_http_listener(port=5985) is True
+    assert platform.remote_access.winrm_listeners() == [WinRMListener("http", 5985)]
+
+
+def test_basic_and_unencrypted_are_set_only_when_asked(platform, win):
+    access = platform.remote_access
+    assert access.set_winrm_service() is False
+    assert access.set_winrm_service(basic=True) is True
+    assert win.wsman.resources["winrm/config/service/auth"][1]["Basic"] == "true"
+    assert win.wsman.resources["winrm/config/service"][1]["AllowUnencrypted"] == "false"
+    assert access.set_winrm_service(basic=True) is False
+    assert access.set_winrm_service(allow_unencrypted=True) is True
+    assert win.wsman.resources["winrm/config/service"][1]["AllowUnencrypted"] == "true"
+    assert win.wsman.resources["winrm/config/service/auth"][1]["Kerberos"] == "true"
+    assert access.set_winrm_service(basic=False, allow_unencrypted=False) is True
+    assert win.wsman.resources["winrm/config/service/auth"][1]["Basic"] == "false"

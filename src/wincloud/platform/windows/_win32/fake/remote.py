@@ -73,6 +73,10 @@ class FakeWsMan:
             "Listener",
             listener,
         )
+        self.resources[_key("winrm/config/service")] = (
+            "Service",
+            {"AllowUnencrypted": "false", "MaxConcurrentOperationsPerUser": "1500"},
+        )
         self.resources[_key("winrm/config/service/auth")] = (
             "Auth",
             {"Basic": "false", "Kerberos": "true", "Certificate": "false"},
