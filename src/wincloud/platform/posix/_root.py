@@ -8,19 +8,19 @@ import contextlib
 import errno
 import os
 import sys
-import tempfile
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Final
 
+from msgspec import Struct
+
 from wincloud.errors import PlatformError
+from wincloud.platform.tempname import create_temp
 
 MAX_LINK_HOPS: Final = 40
 """Links followed while resolving one path (Linux's own limit)."""
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(Struct, frozen=True):
     name: str
     uid: int
     gid: int
@@ -179,7 +179,7 @@ class Root:
         host = self.contain(host.parent) / host.name
         try:
             host.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=host.parent, prefix=f".{host.name}.")
+            fd, tmp = create_temp(host.parent, f".{host.name}.")
         except OSError as exc:
             raise os_error("write", exc, self.guest(host)) from None
         try:

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path, PureWindowsPath
 
 from wincloud.errors import PlatformError
 from wincloud.platform.base import FileInfo
+from wincloud.platform.tempname import create_temp
 from wincloud.platform.windows._win32.advapi import SID_ADMINISTRATORS, SID_SYSTEM, Advapi
 
 
@@ -85,7 +85,7 @@ class WindowsFiles:
             raise PlatformError("is a directory", operation="write", subject=path)
         try:
             host.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=host.parent, prefix=f".{host.name}.")
+            fd, tmp = create_temp(host.parent, f".{host.name}.")
         except OSError as exc:
             raise _os_error("write", exc, path) from None
         try:
