@@ -1,16 +1,17 @@
-"""AgentConfig: the agent's TOML file. Keys are the dataclass field names (snake_case); tables
+"""AgentConfig: the agent's TOML file. Keys are the field names (snake_case); tables
 are the nested sections. Unknown keys and wrong types are ConfigError naming ``file:key``.
 docs/agent-config.md documents every key and its default."""
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import types
 import typing
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Literal
+
+import msgspec
+from msgspec import Struct, field
 
 from wincloud.agent.plugins import DEFAULT_ORDER
 from wincloud.agent.plugins import REGISTRY as PLUGINS
@@ -25,8 +26,7 @@ METADATA_URL: Final = "http://169.254.169.254"
 _INTERFACE: Final = re.compile(r"[A-Za-z0-9_.-]{1,15}")
 
 
-@dataclass(frozen=True)
-class RetryConfig:
+class RetryConfig(Struct, frozen=True):
     attempts: int = 3
     backoff: float = 1.0
     max_delay: float = 10.0
@@ -35,15 +35,13 @@ class RetryConfig:
         return Backoff(self.attempts, self.backoff, self.max_delay)
 
 
-@dataclass(frozen=True)
-class OpenStackHttpConfig:
+class OpenStackHttpConfig(Struct, frozen=True):
     url: str = METADATA_URL
     ipv6_interface: str = ""
     timeout: float = 5.0
 
 
-@dataclass(frozen=True)
-class Ec2Config:
+class Ec2Config(Struct, frozen=True):
     url: str = METADATA_URL
     api_version: str = "2009-04-04"
     timeout: float = 5.0
@@ -51,34 +49,29 @@ class Ec2Config:
     require_token: bool = False
 
 
-@dataclass(frozen=True)
-class ConfigDriveConfig:
+class ConfigDriveConfig(Struct, frozen=True):
     label: str = "config-2"
     paths: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class NoCloudConfig:
+class NoCloudConfig(Struct, frozen=True):
     label: str = "cidata"
     seed_dirs: list[str] = field(
         default_factory=lambda: ["/var/lib/cloud/seed/nocloud", "/var/lib/cloud/seed/nocloud-net"]
     )
 
 
-@dataclass(frozen=True)
-class OpenNebulaConfig:
+class OpenNebulaConfig(Struct, frozen=True):
     label: str = "CONTEXT"
     paths: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class OvfConfig:
+class OvfConfig(Struct, frozen=True):
     label: str = "OVF ENV"
     paths: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class CloudStackConfig:
+class CloudStackConfig(Struct, frozen=True):
     url: str = ""
     """Empty: the ``data-server`` DNS name, then each DHCP server of the leases."""
     password_port: int = 8080
@@ -86,8 +79,7 @@ class CloudStackConfig:
     timeout: float = 5.0
 
 
-@dataclass(frozen=True)
-class LogConfig:
+class LogConfig(Struct, frozen=True):
     level: Literal["debug", "info", "warning", "error"] = "info"
     file: str = ""
     console: bool = True
@@ -95,15 +87,13 @@ class LogConfig:
     format: Literal["text", "json"] = "text"
 
 
-@dataclass(frozen=True)
-class UsersConfig:
+class UsersConfig(Struct, frozen=True):
     username: str = "admin"
     groups: list[str] = field(default_factory=list)
     username_from_metadata: bool = True
 
 
-@dataclass(frozen=True)
-class PasswordConfig:
+class PasswordConfig(Struct, frozen=True):
     generate: bool = True
     length: int = 20
     from_meta: bool = True
@@ -112,49 +102,49 @@ class PasswordConfig:
     min_length: int = 8
 
 
-@dataclass(frozen=True)
-class HostnameConfig:
+class HostnameConfig(Struct, frozen=True):
     use_fqdn: bool = False
     netbios_compatible: bool = True
 
 
-@dataclass(frozen=True)
-class SshKeysConfig:
+class SshKeysConfig(Struct, frozen=True):
     administrators_file: bool = True
 
 
-@dataclass(frozen=True)
-class NetworkConfig:
+class NetworkConfig(Struct, frozen=True):
     fallback: Literal["none", "dhcp"] = "none"
 
 
-@dataclass(frozen=True)
-class NtpConfig:
+class NtpConfig(Struct, frozen=True):
     servers: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class TimezoneConfig:
+class TimezoneConfig(Struct, frozen=True):
     name: str = ""
 
 
-@dataclass(frozen=True)
-class ExtendVolumesConfig:
+class ExtendVolumesConfig(Struct, frozen=True):
     volumes: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
-class LicensingConfig:
-    product_key: str = field(default="", repr=False)
+class LicensingConfig(Struct, frozen=True):
+    product_key: str = ""
     kms_host: str = ""
     avma: bool = False
     kms_client_key: bool = False
     activate: bool = True
     report: bool = True
 
+    def __repr__(self) -> str:  # never the product key itself
+        shown = "<set>" if self.product_key else "''"
+        return (
+            f"LicensingConfig(product_key={shown}, kms_host={self.kms_host!r}, "
+            f"avma={self.avma}, kms_client_key={self.kms_client_key}, "
+            f"activate={self.activate}, report={self.report})"
+        )
 
-@dataclass(frozen=True)
-class WinRMConfig:
+
+class WinRMConfig(Struct, frozen=True):
     https_listener: bool = True
     port: int = 5986
     certificate_thumbprint: str = ""
@@ -166,46 +156,39 @@ class WinRMConfig:
     allow_unencrypted: bool = False
 
 
-@dataclass(frozen=True)
-class RdpConfig:
+class RdpConfig(Struct, frozen=True):
     enabled: bool = True
     port: int = 3389
     nla: bool = True
 
 
-@dataclass(frozen=True)
-class DisplayIdleConfig:
+class DisplayIdleConfig(Struct, frozen=True):
     timeout: int = 0
 
 
-@dataclass(frozen=True)
-class PageFileConfig:
+class PageFileConfig(Struct, frozen=True):
     mode: Literal["keep", "automatic", "custom"] = "keep"
     paths: list[str] = field(default_factory=lambda: ["C:\\pagefile.sys"])
     initial_mb: int = 0
     maximum_mb: int = 0
 
 
-@dataclass(frozen=True)
-class SanPolicyConfig:
+class SanPolicyConfig(Struct, frozen=True):
     policy: Literal["keep", "online_all", "offline_shared", "offline_all", "offline_internal"] = (
         "online_all"
     )
 
 
-@dataclass(frozen=True)
-class LocalScriptsConfig:
+class LocalScriptsConfig(Struct, frozen=True):
     path: str = ""
     timeout: float = 300.0
 
 
-@dataclass(frozen=True)
-class UserDataConfig:
+class UserDataConfig(Struct, frozen=True):
     timeout: float = 300.0
 
 
-@dataclass(frozen=True)
-class AgentConfig:
+class AgentConfig(Struct, frozen=True):
     sources: list[str] = field(default_factory=lambda: list(DEFAULT_SOURCES))
     plugins: list[str] = field(default_factory=lambda: list(DEFAULT_ORDER))
     allow_reboot: bool = True
@@ -288,7 +271,7 @@ def _check_value(kind: Any, value: Any) -> bool:
 
 def _build(cls: type[Any], data: dict[str, Any], *, where: str, prefix: str = "") -> Any:
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = set(cls.__struct_fields__)
     values: dict[str, Any] = {}
     for key, value in data.items():
         dotted = prefix + key
@@ -299,7 +282,7 @@ def _build(cls: type[Any], data: dict[str, Any], *, where: str, prefix: str = ""
                 hint="valid keys here: " + ", ".join(sorted(names)),
             )
         kind = hints[key]
-        if dataclasses.is_dataclass(kind):
+        if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
             if not isinstance(value, dict):
                 raise ConfigError("must be a table", subject=f"{where}:{dotted}")
             values[key] = _build(typing.cast(type, kind), value, where=where, prefix=dotted + ".")

@@ -6,13 +6,14 @@ except ``metadata_services`` and ``plugins``, whose cloudbase-init defaults are 
 
 from __future__ import annotations
 
-import dataclasses
 import re
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+
+import msgspec
+from msgspec import Struct, field
 
 from wincloud.agent.cloudbase_names import (
     CBI_PLUGINS,
@@ -39,8 +40,7 @@ IN_ITS_FOLDER: Final = "inside cloudbase-init's folder, which goes when it is un
 NO_EQUIVALENT_HINT: Final = "do it in the image or in a user-data script if you need it"
 
 
-@dataclass(frozen=True)
-class Note:
+class Note(Struct, frozen=True):
     file: str
     line: int
     """0: the option is not in the file (a cloudbase-init default)."""
@@ -58,8 +58,7 @@ class Note:
         return f"{'warning' if self.is_warning else 'note'}: {self.describe()}"
 
 
-@dataclass
-class Conversion:
+class Conversion(Struct):
     data: dict[str, Any] = field(default_factory=dict)
     """Our config as TOML data: only the keys the file decides."""
     notes: list[Note] = field(default_factory=list)
@@ -94,7 +93,7 @@ def has_key(dotted: str) -> bool:
     """Whether our config has this (``section.key`` or top-level) key."""
     kind: Any = AgentConfig
     for part in dotted.split("."):
-        if not dataclasses.is_dataclass(kind):
+        if not (isinstance(kind, type) and issubclass(kind, msgspec.Struct)):
             return False
         hints = typing.get_type_hints(kind)
         if part not in hints:

@@ -6,7 +6,8 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from wincloud.agent.metadata import InstanceMetadata
 from wincloud.agent.retry import Backoff, retry
@@ -16,8 +17,7 @@ from wincloud.errors import InvalidMetadata, MetadataNotFound, SourceError, Sour
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Attempt:
+class Attempt(Struct, frozen=True):
     source: str
     where: str
     result: str
@@ -26,8 +26,7 @@ class Attempt:
     duration_ms: int
 
 
-@dataclass(frozen=True)
-class Discovery:
+class Discovery(Struct, frozen=True):
     source: Source
     metadata: InstanceMetadata
     attempts: list[Attempt]

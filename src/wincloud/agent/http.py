@@ -12,8 +12,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from msgspec import Struct
 
 from wincloud import __version__
 from wincloud.errors import SourceUnavailable
@@ -27,8 +28,7 @@ MAX_BODY: Final = 16 * 1024 * 1024
 USER_AGENT: Final = f"wincloud-agent/{__version__}"
 
 
-@dataclass(frozen=True)
-class Reply:
+class Reply(Struct, frozen=True):
     status: int
     body: bytes
 

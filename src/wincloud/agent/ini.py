@@ -4,9 +4,10 @@ every error and every converted option can name its line."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
+
+from msgspec import Struct
 
 from wincloud.errors import ConfigError
 
@@ -15,8 +16,7 @@ _KEY = re.compile(r"[A-Za-z0-9_.\-]+")
 _LIST_ITEM = re.compile(r"[\w.]+,?")
 
 
-@dataclass(frozen=True)
-class IniValue:
+class IniValue(Struct, frozen=True):
     value: str
     line: int
 

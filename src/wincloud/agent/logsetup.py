@@ -12,9 +12,10 @@ import json
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Final
+
+from msgspec import Struct, field
 
 from wincloud.errors import WincloudError
 from wincloud.secret import Secret
@@ -71,8 +72,7 @@ class RedactingFormatter(logging.Formatter):
         return json.dumps(doc)
 
 
-@dataclass
-class LogSetup:
+class LogSetup(Struct):
     """The handlers ``setup_logging`` attached (``close`` detaches them) and what went wrong."""
 
     handlers: list[logging.Handler] = field(default_factory=list)

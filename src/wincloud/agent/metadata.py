@@ -4,14 +4,14 @@ agent's start-up time matters), where a generated password goes, and where repor
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from wincloud.secret import Secret
 
 
-@dataclass(frozen=True, repr=False)
-class InstanceMetadata:
+class InstanceMetadata(Struct, frozen=True):
     instance_id: str
     source: str
     """Registry name of the source that answered (``openstack_http``, ``configdrive``, ...)."""
@@ -37,7 +37,7 @@ class InstanceMetadata:
     client_certificates: tuple[str, ...] = ()
     """PEM client certificates for WinRM certificate authentication (Nova ``x509`` keypairs:
     ``keys`` entries of type ``x509`` in meta_data.json)."""
-    acknowledge_password: Callable[[], None] | None = field(default=None, compare=False)
+    acknowledge_password: Callable[[], None] | None = None
     """Tells the source that ``admin_pass`` is in effect (CloudStack's password server forgets
     a password only when told so); the password plugin calls it after setting the password."""
 

@@ -18,10 +18,11 @@ import logging
 import os
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from wincloud import __version__
 from wincloud.agent import http as agent_http
@@ -82,8 +83,7 @@ RUN_STATUS = {
 """The run's exit status as ``wincloud agent status`` words it."""
 
 
-@dataclass
-class RunReport:
+class RunReport(Struct):
     """What one run did: its exit status, the source and instance, each plugin's outcome."""
 
     status: ExitStatus = ExitStatus.OK
@@ -96,8 +96,7 @@ class RunReport:
     reboot_reason: str | None = None
 
 
-@dataclass
-class Agent:
+class Agent(Struct):
     """One agent run over ``config`` and ``platform``; the other fields are for tests."""
 
     config: AgentConfig
@@ -111,7 +110,8 @@ class Agent:
     now: Callable[[], datetime] = lambda: datetime.now(UTC)
     only: str | None = None
     """Run this one plugin (``run --plugin``), even when it is done for this instance."""
-    _client: httpx.Client | None = field(default=None, init=False, repr=False)
+    _client: httpx.Client | None = None
+    """The client this run made (closed when it ends); not for callers to give."""
 
     def _http(self) -> httpx.Client:
         if self.http is not None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from typing import Any, Final
+
+from msgspec import Struct, field
 
 from wincloud.platform import State
 
@@ -19,8 +20,7 @@ log = logging.getLogger(__name__)
 STATE_VERSION: Final = 1
 
 
-@dataclass
-class PluginRecord:
+class PluginRecord(Struct):
     outcome: str
     at: str
 
@@ -28,8 +28,7 @@ class PluginRecord:
 RUN_STATUSES: Final = ("running", "done", "error", "reboot", "no-metadata")
 
 
-@dataclass
-class PluginRun:
+class PluginRun(Struct):
     stage: str
     outcome: str
     """An Outcome value, ``already-done`` or ``failed``."""
@@ -37,8 +36,7 @@ class PluginRun:
     """``code: message`` of a failure (never a secret: errors carry none)."""
 
 
-@dataclass
-class RunRecord:
+class RunRecord(Struct):
     """The last run, for ``wincloud agent status``: written when a run starts (``running``),
     after every plugin, and when it ends."""
 
@@ -98,8 +96,7 @@ class RunRecord:
         )
 
 
-@dataclass
-class AgentState:
+class AgentState(Struct):
     instance_id: str | None = None
     plugins: dict[str, PluginRecord] = field(default_factory=dict)
     """Per-instance plugins that are done, for ``instance_id``."""

@@ -9,8 +9,9 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Final
+
+from msgspec import Struct
 
 from wincloud.agent.instance_data import instance_data_path
 from wincloud.agent.state import AgentState, load_state, save_state
@@ -33,8 +34,7 @@ EXIT_STATUS: Final = {
 SCRIPTS_DIRS: Final = {"posix": "/var/lib/wincloud/scripts", "windows": ""}
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(Struct, frozen=True):
     status: str
     """not-run, running, done, error, crashed (a run that died), no-metadata or reboot."""
     state: AgentState

@@ -14,9 +14,10 @@ backend cannot do at all is ``NotSupported``. Absent things are ``None`` or ``Fa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
+
+from msgspec import Struct
 
 from wincloud.platform.values import (
     Adapter,
@@ -378,8 +379,7 @@ class SystemSettings(Protocol):
 # -- the bundle ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Platform:
+class Platform(Struct, frozen=True):
     """Every capability a plugin or a source may use."""
 
     name: Literal["posix", "windows", "fake"]

@@ -1,16 +1,16 @@
-"""The value types the capability Protocols exchange (frozen dataclasses and literal
+"""The value types the capability Protocols exchange (frozen msgspec Structs and literal
 aliases; no behaviour). ``wincloud.platform.base`` re-exports them."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Literal, TypeAlias
+
+from msgspec import Struct
 
 # -- value types ---------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Completed:
+class Completed(Struct, frozen=True):
     """A finished command: exit code and captured output (never contains what was on stdin)."""
 
     argv: tuple[str, ...]
@@ -19,8 +19,7 @@ class Completed:
     stderr: bytes = b""
 
 
-@dataclass(frozen=True)
-class FileInfo:
+class FileInfo(Struct, frozen=True):
     mode: int
     """Permission bits (``0o600``)."""
     owner: str | None
@@ -29,14 +28,12 @@ class FileInfo:
     is_dir: bool = False
 
 
-@dataclass(frozen=True)
-class Adapter:
+class Adapter(Struct, frozen=True):
     name: str
     mac: str | None
 
 
-@dataclass(frozen=True)
-class RoutePlan:
+class RoutePlan(Struct, frozen=True):
     destination: str
     """CIDR, ``0.0.0.0/0`` for the default route."""
     gateway: str
@@ -54,8 +51,7 @@ BondMode: TypeAlias = Literal[
 ]
 
 
-@dataclass(frozen=True)
-class InterfacePlan:
+class InterfacePlan(Struct, frozen=True):
     """How one link should be configured: a physical adapter matched by MAC address, a bond
     of physical adapters, or a VLAN on another link (physical or bond).
 
@@ -96,8 +92,7 @@ class InterfacePlan:
         return self.mac if self.kind == "physical" else self.name
 
 
-@dataclass(frozen=True)
-class NetworkPlan:
+class NetworkPlan(Struct, frozen=True):
     interfaces: tuple[InterfacePlan, ...] = ()
     dns_servers: tuple[str, ...] = ()
     dns_search: tuple[str, ...] = ()
@@ -110,8 +105,7 @@ ScriptKind: TypeAlias = Literal[
 64-bit one, or the 32-bit one), or by ``cmd.exe`` as a batch file (Windows)."""
 
 
-@dataclass(frozen=True)
-class Growable:
+class Growable(Struct, frozen=True):
     """A volume whose partition has unallocated space right after it."""
 
     volume: str
@@ -122,8 +116,7 @@ class Growable:
     """Bytes it would have once extended."""
 
 
-@dataclass(frozen=True)
-class WindowsProduct:
+class WindowsProduct(Struct, frozen=True):
     """The installed Windows, as the licensing service sees it."""
 
     name: str
@@ -148,8 +141,7 @@ LicenseState: TypeAlias = Literal[
 ]
 
 
-@dataclass(frozen=True)
-class LicenseStatus:
+class LicenseStatus(Struct, frozen=True):
     state: LicenseState
     """SoftwareLicensingProduct.LicenseStatus 0-6 as a name; ``unknown`` for anything else."""
     partial_key: str = ""
@@ -160,24 +152,21 @@ class LicenseStatus:
     """Minutes left in the current grace period (0 when licensed)."""
 
 
-@dataclass(frozen=True)
-class RdpSettings:
+class RdpSettings(Struct, frozen=True):
     enabled: bool
     port: int
     nla: bool
     """Network Level Authentication required."""
 
 
-@dataclass(frozen=True)
-class WinRMListener:
+class WinRMListener(Struct, frozen=True):
     transport: Literal["http", "https"]
     port: int
     thumbprint: str = ""
     """HTTPS: SHA-1 thumbprint of its certificate (uppercase hex)."""
 
 
-@dataclass(frozen=True)
-class PageFile:
+class PageFile(Struct, frozen=True):
     path: str
     """``C:\\pagefile.sys``."""
     initial_mb: int = 0

@@ -3,8 +3,7 @@ real metadata service on 127.0.0.1."""
 
 from __future__ import annotations
 
-import dataclasses
-
+import msgspec
 import pytest
 
 from wincloud.agent.config import AgentConfig
@@ -42,7 +41,7 @@ def http_client():
 def with_section(config: AgentConfig, section: str, **values) -> AgentConfig:
     """``config`` with some keys of one section replaced."""
     current = getattr(config, section)
-    return dataclasses.replace(config, **{section: dataclasses.replace(current, **values)})
+    return msgspec.structs.replace(config, **{section: msgspec.structs.replace(current, **values)})
 
 
 @pytest.fixture

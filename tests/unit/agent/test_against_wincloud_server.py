@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import base64
-import dataclasses
 
 import httpx
+import msgspec
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -62,8 +62,8 @@ def test_ec2_reads_our_server_with_a_token(make_deps, served):
 def test_generated_password_lands_in_the_store(platform, served, rsa_key):
     url, repo, instance = served
     config = AgentConfig(sources=["openstack_http"])
-    config = dataclasses.replace(
-        config, openstack_http=dataclasses.replace(config.openstack_http, url=url)
+    config = msgspec.structs.replace(
+        config, openstack_http=msgspec.structs.replace(config.openstack_http, url=url)
     )
     report = Agent(config, platform).run()
     assert report.status is ExitStatus.OK, report
@@ -79,8 +79,8 @@ def test_activation_report_reaches_the_service(served):
 
     url, repo, instance = served
     config = AgentConfig(sources=["openstack_http"], plugins=["licensing"])
-    config = dataclasses.replace(
-        config, openstack_http=dataclasses.replace(config.openstack_http, url=url)
+    config = msgspec.structs.replace(
+        config, openstack_http=msgspec.structs.replace(config.openstack_http, url=url)
     )
     report = Agent(config, fake_platform(family="windows")).run()
     assert report.status is ExitStatus.OK, report
@@ -116,8 +116,8 @@ class CommitThenTimeout(httpx.BaseTransport):
 def test_a_password_committed_but_unanswered_is_set_locally(platform, served, rsa_key):
     url, repo, instance = served
     config = AgentConfig(sources=["openstack_http"])
-    config = dataclasses.replace(
-        config, openstack_http=dataclasses.replace(config.openstack_http, url=url)
+    config = msgspec.structs.replace(
+        config, openstack_http=msgspec.structs.replace(config.openstack_http, url=url)
     )
     transport = CommitThenTimeout()
     client = create_client(transport=transport)

@@ -4,8 +4,8 @@ platform, and from a real config drive image on the POSIX platform (a tmp root).
 from __future__ import annotations
 
 import base64
-import dataclasses
 
+import msgspec
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -49,8 +49,8 @@ def test_http_boot_generates_posts_and_sets_the_password(platform, keyed_instanc
     redactor, log_path = logged
     with serve(render_http(keyed_instance)) as running:
         config = AgentConfig(sources=["configdrive", "openstack_http"])
-        config = dataclasses.replace(
-            config, openstack_http=dataclasses.replace(config.openstack_http, url=running.url)
+        config = msgspec.structs.replace(
+            config, openstack_http=msgspec.structs.replace(config.openstack_http, url=running.url)
         )
         report = Agent(config, platform, register_secret=redactor.add).run()
         posted = running.behaviour.password

@@ -3,10 +3,10 @@ has a test module and a docs row; every config key is documented."""
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from wincloud.agent.config import AgentConfig
@@ -51,9 +51,9 @@ def test_defaults_name_registered_entries():
 
 
 def config_keys(cls, prefix=""):
-    for field in dataclasses.fields(cls):
+    for field in msgspec.structs.fields(cls):
         default = field.default_factory() if callable(field.default_factory) else field.default
-        if dataclasses.is_dataclass(default):
+        if isinstance(default, msgspec.Struct):
             yield from config_keys(type(default), f"{field.name}.")
         else:
             yield prefix, field.name

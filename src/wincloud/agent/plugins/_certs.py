@@ -7,9 +7,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Final
+
+from msgspec import Struct
 
 from wincloud.errors import InvalidMetadata
 from wincloud.secret import Secret
@@ -21,13 +22,15 @@ _PEM: Final = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class ClientCertificate:
-    der: bytes = field(repr=False)
+class ClientCertificate(Struct, frozen=True):
+    der: bytes
     upn: str
     thumbprint: str
     """SHA-1 of the DER, uppercase hex (what Windows calls the thumbprint)."""
     is_self_signed: bool
+
+    def __repr__(self) -> str:
+        return f"ClientCertificate(upn={self.upn!r}, thumbprint={self.thumbprint!r})"
 
 
 def thumbprint(der: bytes) -> str:

@@ -12,11 +12,12 @@ services: ``dns``.
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import re
 from collections.abc import Mapping
 from typing import Any, Final, cast
+
+import msgspec
 
 from wincloud.errors import InvalidMetadata
 from wincloud.platform.base import BondMode, InterfacePlan, NetworkPlan, RoutePlan
@@ -206,7 +207,7 @@ def parse_network_data(data: Mapping[str, Any], *, where: str = "network_data.js
         plan = plans[keys[link_id]]
         if kind in DHCP_TYPES:
             dhcp4, dhcp6, auto = DHCP_TYPES[kind]
-            plan = dataclasses.replace(
+            plan = msgspec.structs.replace(
                 plan,
                 dhcp4=plan.dhcp4 or dhcp4,
                 dhcp6=plan.dhcp6 or dhcp6,
@@ -214,7 +215,7 @@ def parse_network_data(data: Mapping[str, Any], *, where: str = "network_data.js
             )
         elif kind in ("ipv4", "ipv6"):
             address, routes = _static(doc, net, at, kind)
-            plan = dataclasses.replace(
+            plan = msgspec.structs.replace(
                 plan, addresses=(*plan.addresses, address), routes=(*plan.routes, *routes)
             )
         else:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections.abc import MutableMapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final
+
+from msgspec import Struct
 
 from wincloud.agent.plugins.base import Outcome
 from wincloud.agent.userdata.scripts import Script
@@ -30,8 +31,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Request:
+class Request(Struct, frozen=True):
     reboot: bool
     again: bool
 

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, ClassVar, Protocol
+
+from msgspec import Struct, field
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.errors import PluginFailed
@@ -54,8 +55,7 @@ class Outcome(StrEnum):
         return self in (Outcome.REBOOT, Outcome.REBOOT_AND_RETRY)
 
 
-@dataclass
-class Handoff:
+class Handoff(Struct):
     """Typed values one plugin leaves for the ones after it, within one run."""
 
     admin_password: Secret | None = None
@@ -63,8 +63,7 @@ class Handoff:
     winrm plugin needs it to map client certificates)."""
 
 
-@dataclass
-class RunContext:
+class RunContext(Struct):
     platform: Platform
     config: AgentConfig
     stage: Stage

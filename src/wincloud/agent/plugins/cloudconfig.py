@@ -11,12 +11,13 @@ it twice (``append`` would append twice). Keys outside the subset are logged and
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 import re
 from collections.abc import Callable
 from functools import partial
 from typing import ClassVar, Final
+
+import msgspec
 
 from wincloud.agent.plugins._admin import is_admin
 from wincloud.agent.plugins._scripts import run_scripts
@@ -237,7 +238,7 @@ class CloudConfigPlugin:
                         part.kind,
                     )
                     continue
-                parts.append(dataclasses.replace(part, name=f"{label} {part.name}"))
+                parts.append(msgspec.structs.replace(part, name=f"{label} {part.name}"))
         if not parts:
             return []
         merged = merge_parts(parts, where="vendor data")
@@ -262,7 +263,7 @@ class CloudConfigPlugin:
         if wanted and ctx.memo.get(prefix + "hostname") != "done":
             config = ctx.config.hostname
             if doc.prefer_fqdn:
-                config = dataclasses.replace(config, use_fqdn=True)
+                config = msgspec.structs.replace(config, use_fqdn=True)
             outcome = apply_hostname(ctx, wanted, where="cloud-config hostname", config=config)
             ctx.memo[prefix + "hostname"] = "done"
             reboot = outcome is Outcome.REBOOT

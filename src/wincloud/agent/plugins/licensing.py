@@ -18,9 +18,10 @@ The report (``licensing.report``) goes to the source's report sink as ``activati
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, ClassVar, Final, Literal
+
+from msgspec import Struct
 
 from wincloud.agent.plugins._product_keys import find_key, server_version
 from wincloud.agent.plugins.base import Frequency, Outcome, RunContext, Stage
@@ -36,8 +37,7 @@ REPORT: Final = "activation"
 _ALPHABET: Final = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(Struct, frozen=True):
     key: Secret | None
     key_source: str
     """``meta``, ``config``, ``avma``, ``kms-client`` or ``installed``."""

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Final, Protocol
+
+from msgspec import Struct
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.tree import DriveReader
@@ -42,8 +43,7 @@ class Source(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class SourceDeps:
+class SourceDeps(Struct, frozen=True):
     config: AgentConfig
     platform: Platform
     http: Callable[[], httpx.Client]

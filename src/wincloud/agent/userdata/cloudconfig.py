@@ -14,8 +14,9 @@ import base64
 import binascii
 import shlex
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any, Final, Literal
+
+from msgspec import Struct
 
 from wincloud.agent.bounded import parse_yaml
 from wincloud.agent.userdata.merge import SPEC_KEYS, Merger, merge_documents, parse_spec
@@ -66,18 +67,19 @@ USER_KEYS: Final = frozenset(
 )
 
 
-@dataclass(frozen=True)
-class WriteFile:
+class WriteFile(Struct, frozen=True):
     path: str
-    content: bytes = field(repr=False)
+    content: bytes
     permissions: int | None = None
     owner: str | None = None
     """The user part of ``owner: user:group``."""
     append: bool = False
 
+    def __repr__(self) -> str:  # the content may be a secret: its size only
+        return f"WriteFile(path={self.path!r}, content=<{len(self.content)} bytes>)"
 
-@dataclass(frozen=True)
-class UserSpec:
+
+class UserSpec(Struct, frozen=True):
     name: str
     groups: tuple[str, ...] = ()
     ssh_keys: tuple[str, ...] = ()
@@ -90,15 +92,13 @@ class UserSpec:
     """Keys of this entry wincloud does not apply (``shell``, ``gecos``, ...)."""
 
 
-@dataclass(frozen=True)
-class PasswordChange:
+class PasswordChange(Struct, frozen=True):
     name: str
     password: Secret
     type: Literal["text", "hash"]
 
 
-@dataclass(frozen=True)
-class CloudConfig:
+class CloudConfig(Struct, frozen=True):
     write_files: tuple[WriteFile, ...] = ()
     runcmd: tuple[str | tuple[str, ...], ...] = ()
     """Shell lines, or argument lists (quoted when the script is rendered)."""

@@ -32,8 +32,9 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any, Final
+
+from msgspec import Struct
 
 from wincloud.errors import InvalidMetadata
 
@@ -46,8 +47,7 @@ _SPEC_ITEM: Final = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\((.*?)\)")
 _KINDS: Final = frozenset({"dict", "list", "str"})
 
 
-@dataclass(frozen=True)
-class Merger:
+class Merger(Struct, frozen=True):
     kind: str
     """dict, list or str."""
     options: frozenset[str]

@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import re
 import zlib
-from dataclasses import dataclass, field
 from typing import Final, Literal
+
+from msgspec import Struct, field
 
 from wincloud.agent.userdata.scripts import (
     BOM,
@@ -47,20 +48,21 @@ SNIFFED_TYPES: Final = frozenset(
 Kind = Literal["script", "cloud-config", "certificate", "skipped"]
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(Struct, frozen=True):
     kind: Kind
     name: str
-    body: bytes = field(repr=False)
+    body: bytes
     script: Script | None = None
     reason: str = ""
     """Skipped: why (its content type, or "unrecognised content")."""
     merge_type: str = ""
     """A cloud-config part's MIME ``Merge-Type`` header (how it merges over earlier parts)."""
 
+    def __repr__(self) -> str:  # the body is user data: its size only
+        return f"Part(kind={self.kind!r}, name={self.name!r}, body=<{len(self.body)} bytes>)"
 
-@dataclass
-class Budget:
+
+class Budget(Struct):
     """What all the gzip layers of one user-data may expand to, together: a MIME message of
     many small gzip parts gets no more than one big part would."""
 
@@ -75,8 +77,7 @@ class Budget:
         self.left -= size
 
 
-@dataclass
-class Parsed:
+class Parsed(Struct):
     parts: list[Part] = field(default_factory=list)
     budget: Budget = field(default_factory=Budget)
     """What gzip may still expand to (write_files of the cloud-config parts draw on it)."""

@@ -12,8 +12,9 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Final
+
+from msgspec import Struct
 
 from wincloud.platform.base import ScriptKind
 
@@ -29,8 +30,7 @@ _EC2_TAG: Final = re.compile(rb"<(script|powershell)>(.*?)</\1>", re.DOTALL | re
 _EC2_PERSIST: Final = re.compile(rb"<persist>\s*true\s*</persist>", re.IGNORECASE)
 
 
-@dataclass(frozen=True)
-class Script:
+class Script(Struct, frozen=True):
     name: str
     """File name it runs as; its extension matches the kind (``userdata.ps1``)."""
     body: bytes

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
+
+from msgspec import Struct
 
 MIN_GROWTH: Final = 1024 * 1024
 """Less free space than this after a partition is alignment slack, not worth an edit."""
@@ -26,8 +27,7 @@ GPT_TAIL_SECTORS: Final = 34
 FILESYSTEMS: Final = ("ext2", "ext3", "ext4", "xfs", "btrfs")
 
 
-@dataclass(frozen=True)
-class Mount:
+class Mount(Struct, frozen=True):
     mountpoint: str
     fstype: str
     source: str
@@ -35,8 +35,7 @@ class Mount:
     """``major:minor`` of the mounted device (btrfs: of ``source``, see ``mounts``)."""
 
 
-@dataclass(frozen=True)
-class Partition:
+class Partition(Struct, frozen=True):
     disk: str
     """Device node of the whole disk (``/dev/vda``)."""
     device: str
@@ -44,8 +43,7 @@ class Partition:
     number: int
 
 
-@dataclass(frozen=True)
-class Plan:
+class Plan(Struct, frozen=True):
     """What sfdisk will do to one partition, in bytes."""
 
     size: int

@@ -9,8 +9,9 @@ ones.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
+
+from msgspec import Struct
 
 from wincloud.platform.base import Platform
 from wincloud.platform.windows._win32.advapi import Advapi
@@ -59,8 +60,7 @@ __all__ = [
 ]
 
 
-@dataclass(frozen=True)
-class Bindings:
+class Bindings(Struct, frozen=True):
     """Every OS-call family the decisions use."""
 
     netapi: NetApi

@@ -13,8 +13,9 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Final
+
+from msgspec import Struct
 
 from wincloud.errors import PlatformError
 from wincloud.platform.base import Platform
@@ -50,8 +51,7 @@ def is_setup_complete(registry: Registry) -> bool:
     return state is None or state == IMAGE_STATE_COMPLETE
 
 
-@dataclass
-class AgentServiceLoop:
+class AgentServiceLoop(Struct):
     platform: Platform
     registry: Registry
     command: list[str]

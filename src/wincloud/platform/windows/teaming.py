@@ -17,8 +17,10 @@ naming the link); the other methods are the changes. Modes map as ``team_setting
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field, replace
 from typing import Final
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from wincloud.errors import NotSupported, PlatformError
 from wincloud.platform.base import InterfacePlan, NetworkPlan
@@ -96,8 +98,7 @@ def _check_free(adapter: str, members: dict[str, WmiObject], ours: set[str], lin
         )
 
 
-@dataclass(frozen=True)
-class TeamPlan:
+class TeamPlan(Struct, frozen=True):
     name: str
     members: tuple[str, ...]
     """Adapter names; the first gives the team (and its interfaces) its MAC address."""
@@ -107,8 +108,7 @@ class TeamPlan:
     """The member kept in Standby (active-backup), "" for none."""
 
 
-@dataclass
-class Layout:
+class Layout(Struct):
     """Where a checked plan lands on this machine."""
 
     teams: list[TeamPlan] = field(default_factory=list)

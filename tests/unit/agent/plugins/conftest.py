@@ -1,5 +1,4 @@
-import dataclasses
-
+import msgspec
 import pytest
 
 from wincloud.agent.config import AgentConfig
@@ -64,7 +63,7 @@ def make_ctx(platform, metadata):
             platform=on or platform,
             config=config or AgentConfig(),
             stage=Stage.MAIN,
-            found=dataclasses.replace(metadata, **md_changes),
+            found=msgspec.structs.replace(metadata, **md_changes),
             password_sink=sink,
             report_sink=reports,
             memo={} if memo is None else memo,

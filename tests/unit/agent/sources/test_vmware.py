@@ -6,6 +6,7 @@ import gzip
 import json
 from pathlib import Path
 
+import msgspec
 import pytest
 
 from wincloud.agent.plugins._network_data import parse_network_data
@@ -117,9 +118,9 @@ def test_unreadable_guestinfo_is_unavailable(make_deps, platform):
 
             raise PlatformError("rpc failed", operation="guestinfo")
 
-    import dataclasses
-
     deps = make_deps()
-    deps = dataclasses.replace(deps, platform=dataclasses.replace(platform, hypervisor=Broken()))
+    deps = msgspec.structs.replace(
+        deps, platform=msgspec.structs.replace(platform, hypervisor=Broken())
+    )
     with pytest.raises(SourceUnavailable):
         VMwareSource(deps).probe()

@@ -5,9 +5,10 @@ GetLogicalDriveStringsW, GetVolumeInformationW). One method per call, no decisio
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
 from enum import IntEnum
 from typing import Protocol
+
+from msgspec import Struct
 
 from wincloud.errors import NotSupported
 from wincloud.platform.windows._win32.errors import win32_error
@@ -26,8 +27,7 @@ class NameKind(IntEnum):
     PHYSICAL_DNS_FULLY_QUALIFIED = 7
 
 
-@dataclass(frozen=True)
-class VolumeInfo:
+class VolumeInfo(Struct, frozen=True):
     root: str
     """``D:\\``"""
     label: str

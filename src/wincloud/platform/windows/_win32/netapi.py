@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Final, Protocol, TypeVar, cast
+
+from msgspec import Struct
 
 from wincloud.errors import NotSupported
 from wincloud.platform.windows._win32.errors import (
@@ -28,8 +29,7 @@ USER_PRIV_USER: Final = 1
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class UserInfo:
+class UserInfo(Struct, frozen=True):
     name: str
     flags: int
     """UF_* bits (USER_INFO_1.usri1_flags)."""

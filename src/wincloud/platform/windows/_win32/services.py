@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Final, Protocol, TypeVar
+
+from msgspec import Struct
 
 from wincloud.errors import NotSupported
 from wincloud.platform.windows._win32.errors import ERROR_SERVICE_DOES_NOT_EXIST, win32_error
@@ -43,8 +44,7 @@ _START_CODES: Final = {
 }
 
 
-@dataclass(frozen=True)
-class ServiceInfo:
+class ServiceInfo(Struct, frozen=True):
     name: str
     state: str
     """``running``, ``stopped``, ``start-pending``..."""

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any, Final, Protocol
+
+from msgspec import Struct, field
 
 from wincloud.errors import NotSupported, PlatformError
 
@@ -25,8 +26,7 @@ Scalar = str | int | bool | None
 Value = Scalar | tuple[Scalar, ...]
 
 
-@dataclass(frozen=True)
-class WmiObject:
+class WmiObject(Struct, frozen=True):
     cls: str
     path: str
     """The object's relative path (``__RELPATH``): what methods, put and delete take."""
