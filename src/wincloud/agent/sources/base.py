@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, ClassVar, Final, Protocol
 
 from msgspec import Struct
@@ -63,3 +64,32 @@ def checked_instance_id(value: str, *, where: str) -> str:
     if any(ch in value for ch in "\r\n\0\x85\u2028\u2029") or len(value) > MAX_INSTANCE_ID:
         raise InvalidMetadata("instance-id is not one short line", subject=where)
     return value
+
+
+MAX_PUBLIC_KEYS: Final = 100
+"""Public keys one source may give: a file of millions of short lines would otherwise become
+a dict of millions of entries (about 50 times the file's size in memory)."""
+_LINE: Final = re.compile(r"[^\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]+")
+"""What ``str.splitlines`` keeps, found one at a time instead of as one list."""
+
+
+def key_lines(text: str, *, where: str, seen: int = 0) -> Iterator[str]:
+    """The non-blank lines of ``text`` (a key per line), stripped; InvalidMetadata as soon as
+    ``seen`` plus those found pass ``MAX_PUBLIC_KEYS``, before any more is kept."""
+    count = seen
+    for match in _LINE.finditer(text):
+        line = match.group().strip()
+        if not line:
+            continue
+        count += 1
+        if count > MAX_PUBLIC_KEYS:
+            raise too_many_keys(where)
+        yield line
+
+
+def too_many_keys(where: str) -> InvalidMetadata:
+    return InvalidMetadata(
+        f"more than {MAX_PUBLIC_KEYS} public keys",
+        subject=where,
+        hint="give the instance fewer keys (one per line)",
+    )

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from wincloud.agent import http
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
-from wincloud.agent.sources.base import SourceDeps
+from wincloud.agent.sources.base import SourceDeps, key_lines
 from wincloud.agent.tree import HttpTree, Tree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
 from wincloud.secret import Secret
@@ -36,7 +36,6 @@ ACK: Final = "saved_password"
 SAVED: Final = "saved_password"
 BAD_REQUEST: Final = "bad_request"
 MAX_PASSWORD: Final = 1024
-MAX_KEYS: Final = 100
 
 
 def _text(tree: Tree, path: str) -> str | None:
@@ -64,10 +63,8 @@ def parse_cloudstack(
         raise InvalidMetadata("instance-id is missing", subject=f"{tree.where}/{md}/instance-id")
     if any(ch in instance_id for ch in "\r\n\0") or len(instance_id) > 255:
         raise InvalidMetadata("instance-id is not one short line", subject=f"{tree.where}/{md}")
-    lines = [line.strip() for line in (_text(tree, f"{md}/public-keys") or "").splitlines()]
-    keys = {str(i): key for i, key in enumerate(k for k in lines if k)}
-    if len(keys) > MAX_KEYS:
-        raise InvalidMetadata(f"more than {MAX_KEYS} public keys", subject=f"{tree.where}/{md}")
+    lines = key_lines(_text(tree, f"{md}/public-keys") or "", where=f"{tree.where}/{md}")
+    keys = {str(i): key for i, key in enumerate(lines)}
     user_data = tree.read("latest/user-data")
     return InstanceMetadata(
         instance_id=instance_id,

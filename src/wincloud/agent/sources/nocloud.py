@@ -8,7 +8,13 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
-from wincloud.agent.sources.base import SourceDeps, checked_instance_id
+from wincloud.agent.sources.base import (
+    MAX_PUBLIC_KEYS,
+    SourceDeps,
+    checked_instance_id,
+    key_lines,
+    too_many_keys,
+)
 from wincloud.agent.tree import DirTree, DriveTree, FilesTree, Tree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
 
@@ -44,11 +50,12 @@ def _text(tree: Tree, path: str) -> str | None:
 
 
 def public_keys_from(value: Any, where: str) -> dict[str, str]:
-    """cloud-init accepts a string, a list of strings, or a mapping name -> key(s)."""
+    """cloud-init accepts a string, a list of strings, or a mapping name -> key(s); at most
+    ``MAX_PUBLIC_KEYS`` of them."""
     if value is None:
         return {}
     if isinstance(value, str):
-        value = [line for line in value.splitlines() if line.strip()]
+        value = list(key_lines(value, where=where))
     if isinstance(value, list):
         value = {str(index): key for index, key in enumerate(value)}
     if not isinstance(value, dict):
@@ -59,6 +66,8 @@ def public_keys_from(value: Any, where: str) -> dict[str, str]:
             if not isinstance(key, str):
                 raise InvalidMetadata("public-keys entries must be strings", subject=where)
             keys[str(name) if index == 0 else f"{name}-{index}"] = key.strip()
+            if len(keys) > MAX_PUBLIC_KEYS:
+                raise too_many_keys(where)
     return keys
 
 

@@ -22,7 +22,7 @@ from typing import Any, ClassVar, Final
 from wincloud.agent.metadata import InstanceMetadata
 from wincloud.agent.sources._labelled import LabelledDriveSource
 from wincloud.agent.sources._shellvars import parse_shell_vars
-from wincloud.agent.sources.base import SourceDeps, checked_instance_id
+from wincloud.agent.sources.base import SourceDeps, checked_instance_id, key_lines
 from wincloud.agent.tree import Tree
 from wincloud.errors import InvalidMetadata
 from wincloud.secret import Secret
@@ -164,9 +164,7 @@ def parse_opennebula(tree: Tree, *, source: str) -> InstanceMetadata:
         source=source,
         where=tree.where,
         hostname=_first(env, "SET_HOSTNAME", "HOSTNAME").strip() or None,
-        public_keys={
-            str(i): line.strip() for i, line in enumerate(k for k in keys.splitlines() if k.strip())
-        },
+        public_keys={str(i): key for i, key in enumerate(key_lines(keys, where=where))},
         admin_pass=_password(env, where),
         user_data=_user_data(env, where),
         network_data=network_from_context(env),

@@ -19,7 +19,7 @@ from typing import ClassVar, Final
 
 from wincloud.agent.metadata import InstanceMetadata
 from wincloud.agent.sources._labelled import LabelledDriveSource
-from wincloud.agent.sources.base import SourceDeps, checked_instance_id
+from wincloud.agent.sources.base import SourceDeps, checked_instance_id, key_lines
 from wincloud.agent.tree import Tree
 from wincloud.errors import InvalidMetadata
 from wincloud.secret import Secret
@@ -93,13 +93,10 @@ def metadata_from_ovf(raw: bytes, *, source: str, where: str) -> InstanceMetadat
     for key, value in props:
         if value.strip():
             first.setdefault(key, value.strip())
-    keys = [
-        line.strip()
-        for key, value in props
-        if key == "public-keys"
-        for line in value.splitlines()
-        if line.strip()
-    ]
+    keys: list[str] = []
+    for key, value in props:
+        if key == "public-keys":
+            keys.extend(key_lines(value, where=where, seen=len(keys)))
     user_data = None
     if first.get("user-data"):
         try:

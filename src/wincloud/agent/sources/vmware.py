@@ -19,7 +19,7 @@ import zlib
 from typing import Any, ClassVar, Final
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
-from wincloud.agent.sources.base import SourceDeps, checked_instance_id
+from wincloud.agent.sources.base import SourceDeps, checked_instance_id, key_lines
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
 from wincloud.secret import Secret
 
@@ -100,7 +100,7 @@ def _vendor_text(raw: bytes | None) -> str | None:
 def _keys(doc: dict[str, Any]) -> dict[str, str]:
     data = doc.get("public-keys-data")
     if isinstance(data, str):
-        lines = [line.strip() for line in data.splitlines() if line.strip()]
+        lines = key_lines(data, where=f"{WHERE}.metadata public-keys-data")
         return {str(i): key for i, key in enumerate(dict.fromkeys(lines))}
     value = doc.get("public-keys")
     if value is None:

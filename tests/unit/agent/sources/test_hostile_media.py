@@ -1,0 +1,91 @@
+"""A hostile metadata server or a damaged or malicious medium, against the new sources: each
+failure is a clear InvalidMetadata or SourceUnavailable (the next source is tried), never an
+unexpected exception, never unbounded work, never half the data."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from wincloud.agent.sources.base import MAX_PUBLIC_KEYS
+from wincloud.agent.sources.cloudstack import parse_cloudstack
+from wincloud.agent.sources.nocloud import parse_nocloud
+from wincloud.agent.sources.opennebula import parse_opennebula
+from wincloud.agent.sources.ovf import metadata_from_ovf
+from wincloud.agent.sources.vmware import parse_guestinfo
+from wincloud.agent.tree import MemoryTree
+from wincloud.errors import InvalidMetadata
+
+NS = "http://schemas.dmtf.org/ovf/environment/1"
+
+
+def ovf_env(*properties: tuple[str, str]) -> bytes:
+    props = "".join(f'<Property oe:key="{k}" oe:value="{v}"/>' for k, v in properties)
+    return (
+        f'<Environment xmlns="{NS}" xmlns:oe="{NS}"><PropertySection>{props}'
+        "</PropertySection></Environment>"
+    ).encode()
+
+
+def key_text(count: int, sep: str = "\n") -> str:
+    return sep.join(f"ssh-ed25519 AAAA{i} k{i}" for i in range(count))
+
+
+LOADERS = {
+    "opennebula": lambda text: parse_opennebula(
+        MemoryTree({"context.sh": f"VMID=7\nSSH_PUBLIC_KEY='{text}'\n".encode()}),
+        source="opennebula",
+    ),
+    "ovf": lambda text: metadata_from_ovf(
+        ovf_env(("instance-id", "i-1"), ("public-keys", text.replace("\n", "&#10;"))),
+        source="ovf",
+        where="ovf-env.xml",
+    ),
+    "ovf-split": lambda text: metadata_from_ovf(
+        ovf_env(
+            ("instance-id", "i-1"),
+            *(("public-keys", line) for line in text.splitlines()),
+        ),
+        source="ovf",
+        where="ovf-env.xml",
+    ),
+    "vmware": lambda text: parse_guestinfo(
+        json.dumps({"instance-id": "i-1", "public-keys-data": text}).encode(),
+        user_data=None,
+        vendor_data=None,
+        source="vmware",
+    ),
+    "vmware-nocloud-form": lambda text: parse_guestinfo(
+        json.dumps({"instance-id": "i-1", "public-keys": text.splitlines()}).encode(),
+        user_data=None,
+        vendor_data=None,
+        source="vmware",
+    ),
+    "nocloud": lambda text: parse_nocloud(
+        MemoryTree({"meta-data": b"instance-id: i-1\npublic-keys: " + json.dumps(text).encode()}),
+        source="nocloud",
+    ),
+    "cloudstack": lambda text: parse_cloudstack(
+        MemoryTree(
+            {
+                "latest/meta-data/instance-id": b"i-1",
+                "latest/meta-data/public-keys": text.encode(),
+            }
+        ),
+        source="cloudstack",
+    ),
+}
+
+
+@pytest.mark.parametrize("load", LOADERS.values(), ids=LOADERS.keys())
+def test_more_public_keys_than_the_bound_is_invalid_not_millions_kept(load):
+    assert len(load(key_text(MAX_PUBLIC_KEYS)).public_keys) == MAX_PUBLIC_KEYS
+    with pytest.raises(InvalidMetadata, match=f"more than {MAX_PUBLIC_KEYS} public keys"):
+        load(key_text(MAX_PUBLIC_KEYS + 1))
+
+
+@pytest.mark.parametrize("sep", ["\r\n", "\u2028", "\x85"])
+def test_keys_split_as_lines_whatever_the_line_break(sep):
+    md = LOADERS["opennebula"](key_text(3, sep))
+    assert list(md.public_keys.values()) == key_text(3).splitlines()
