@@ -4,7 +4,9 @@ One run:
 1. the ``pre-networking`` plugins, then the ``pre-metadata-discovery`` plugins (no metadata);
 2. the metadata is found (``discovery.py``); a new instance id forgets per-instance progress;
 3. the ``main`` plugins, in the configured order, skipping those already done for this
-   instance. The state is saved after every plugin, so a crash loses nothing.
+   instance. The state is saved after every plugin, so a crash loses nothing. A plugin done
+   for this instance runs again when its ``offers_again(metadata)`` says the source holds
+   new data it gives only once (CloudStack's password server after a password reset).
 
 A plugin that fails is logged and recorded; the others still run; it runs again next boot.
 A plugin that asks for a reboot stops the run: the state is saved, the platform is asked to
@@ -245,10 +247,13 @@ class Agent(Struct):
         for plugin in (p for p in plugins if p.stage is stage):
             name = plugin.name
             if self.only is None and self._is_done(plugin, state):
-                log.info("plugin already done name=%s", name)
-                report.outcomes[name] = "already-done"
-                self._note(state, name, stage, "already-done")
-                continue
+                if _offers_again(plugin, ctx):
+                    log.info("plugin runs again: its source offers new data name=%s", name)
+                else:
+                    log.info("plugin already done name=%s", name)
+                    report.outcomes[name] = "already-done"
+                    self._note(state, name, stage, "already-done")
+                    continue
             per_instance = plugin.frequency is Frequency.PER_INSTANCE
             ctx.memo = state.memos.setdefault(name, {}) if per_instance else {}
             ctx.persist = lambda: save_state(self.platform.state, state)
@@ -321,6 +326,13 @@ class Agent(Struct):
         else:
             log.warning("reboot required, left to the caller plugin=%s", name)
         return True
+
+
+def _offers_again(plugin: Plugin, ctx: RunContext) -> bool:
+    """Whether a plugin already done for this instance must run again: it may define
+    ``offers_again(metadata)`` for data a source hands out once, until acknowledged."""
+    hook: Callable[[InstanceMetadata], bool] | None = getattr(plugin, "offers_again", None)
+    return ctx.found is not None and hook is not None and hook(ctx.found)
 
 
 def _error_text(exc: Exception) -> str:

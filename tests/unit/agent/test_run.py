@@ -20,6 +20,7 @@ OUTCOMES: dict[str, list] = {}
 def _reset():
     RUNS.clear()
     OUTCOMES.clear()
+    OFFERED.clear()
 
 
 class Step:
@@ -52,6 +53,9 @@ Discovery = step("discovery", stage=Stage.PRE_METADATA_DISCOVERY, frequency=Freq
 NeedsMetadataEarly = step("needs_md", stage=Stage.PRE_NETWORKING, frequency=Frequency.PER_BOOT)
 NeedsMetadataEarly.run = lambda self, ctx: ctx.metadata and Outcome.DONE
 BadEarly = step("bad_early", stage=Stage.PRE_NETWORKING)
+OFFERED: list[str] = []
+"""Instance ids for which the source offers the ``again`` plugin new one-shot data."""
+Again = step("again", offers_again=staticmethod(lambda metadata: metadata.instance_id in OFFERED))
 
 PLUGINS = {
     name: f"{__name__}:{attr}"
@@ -65,6 +69,7 @@ PLUGINS = {
         ("discovery", "Discovery"),
         ("needs_md", "NeedsMetadataEarly"),
         ("bad_early", "BadEarly"),
+        ("again", "Again"),
     ]
 }
 
@@ -223,3 +228,17 @@ def test_config_changes_are_visible(boot):
     assert AgentConfig.__struct_fields__  # the boot fixture builds AgentConfig(**values)
     report = boot(plugins=("first",), max_reboots=0)
     assert report.status is ExitStatus.OK
+
+
+def test_a_done_plugin_runs_again_when_its_source_offers_new_data(boot, instance):
+    """CloudStack's password server after a reset: the password plugin, done for this
+    instance, runs at the boot that finds a new password, and only then."""
+    boot(plugins=("again", "first"))
+    assert RUNS == ["again", "first"]
+    report = boot(plugins=("again", "first"))
+    assert RUNS == []
+    assert report.outcomes == {"again": "already-done", "first": "already-done"}
+    OFFERED.append(instance.uuid)
+    report = boot(plugins=("again", "first"))
+    assert RUNS == ["again"]
+    assert report.outcomes == {"again": "done", "first": "already-done"}

@@ -20,6 +20,10 @@ resolved by reading the stored value back: equal to ours, the post took (the loc
 is set); different, someone else's (nothing changes). A later boot that finds our own
 ciphertext stored, but no record of setting it, fails loudly instead of claiming "already
 posted": that password is not in effect and must be cleared.
+
+A password its source hands out until acknowledged (CloudStack's password server) is applied
+at whichever boot it appears, not only an instance's first: that is how a password reset in
+CloudStack reaches the guest. It is acknowledged only once set.
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from wincloud.errors import InvalidMetadata, PasswordAlreadySet, PluginFailed, S
 from wincloud.secret import Secret
 
 if TYPE_CHECKING:
-    from wincloud.agent.metadata import PasswordSink
+    from wincloud.agent.metadata import InstanceMetadata, PasswordSink
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +72,12 @@ class PasswordPlugin:
     name: ClassVar[str] = "password"
     stage: ClassVar[Stage] = Stage.MAIN
     frequency: ClassVar[Frequency] = Frequency.PER_INSTANCE
+
+    @staticmethod
+    def offers_again(metadata: InstanceMetadata) -> bool:
+        """A password the source hands out until told it is in effect (CloudStack's password
+        server, after a reset in CloudStack) is applied at any boot, not only the first."""
+        return metadata.admin_pass is not None and metadata.acknowledge_password is not None
 
     def run(self, ctx: RunContext) -> Outcome:
         username = admin_username(ctx)

@@ -286,3 +286,14 @@ def test_a_given_password_is_acknowledged_to_its_source_only_once_set(make_ctx, 
     )
     assert PasswordPlugin().run(ctx) is Outcome.DONE
     assert told == ["x"]
+
+
+def test_only_a_password_held_until_acknowledged_is_offered_again(make_ctx, win):
+    """A CloudStack reset reaches a running instance; a config drive's admin_pass does not
+    replace the password at every boot."""
+    acknowledged = make_ctx(on=win, admin_pass=Secret("Strong-Pa55word"), acknowledge_password=list)
+    plain = make_ctx(on=win, admin_pass=Secret("Strong-Pa55word"))
+    none_offered = make_ctx(on=win, acknowledge_password=list)
+    assert PasswordPlugin.offers_again(acknowledged.metadata) is True
+    assert PasswordPlugin.offers_again(plain.metadata) is False
+    assert PasswordPlugin.offers_again(none_offered.metadata) is False
