@@ -22,19 +22,12 @@ log = logging.getLogger(__name__)
 
 
 def _yaml(tree: Tree, path: str) -> Any:
-    import yaml
-
-    from wincloud.agent.bounded import parse_yaml
+    from wincloud.agent.sources._yamldoc import parse_document
 
     raw = tree.read(path)
     if raw is None:
         return None
-    try:
-        return parse_yaml(raw.decode("utf-8"), subject=f"{tree.where}/{path}")
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InvalidMetadata(
-            f"not valid YAML ({exc.__class__.__name__})", subject=f"{tree.where}/{path}"
-        ) from None
+    return parse_document(raw, subject=f"{tree.where}/{path}")
 
 
 def _text(tree: Tree, path: str) -> str | None:

@@ -72,17 +72,9 @@ def _gunzip(data: bytes, subject: str) -> bytes:
 
 def _document(raw: bytes, *, key: str) -> Any:
     """JSON or YAML (JSON is YAML), with the agent's bounds."""
-    import yaml
+    from wincloud.agent.sources._yamldoc import parse_document
 
-    from wincloud.agent.bounded import parse_yaml
-
-    subject = f"guestinfo.{key}"
-    try:
-        return parse_yaml(raw.decode("utf-8"), subject=subject)
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InvalidMetadata(
-            f"not valid JSON or YAML ({exc.__class__.__name__})", subject=subject
-        ) from None
+    return parse_document(raw, subject=f"guestinfo.{key}", what="JSON or YAML")
 
 
 def _vendor_text(raw: bytes | None) -> str | None:

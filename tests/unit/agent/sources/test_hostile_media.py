@@ -89,3 +89,39 @@ def test_more_public_keys_than_the_bound_is_invalid_not_millions_kept(load):
 def test_keys_split_as_lines_whatever_the_line_break(sep):
     md = LOADERS["opennebula"](key_text(3, sep))
     assert list(md.public_keys.values()) == key_text(3).splitlines()
+
+
+YAML_LOADERS = {
+    "nocloud-meta-data": lambda doc: parse_nocloud(
+        MemoryTree({"meta-data": b"instance-id: i-1\nlocal-hostname: " + doc}), source="nocloud"
+    ),
+    "nocloud-network-config": lambda doc: parse_nocloud(
+        MemoryTree({"meta-data": b"instance-id: i-1\n", "network-config": b"version: " + doc}),
+        source="nocloud",
+    ),
+    "vmware-metadata": lambda doc: parse_guestinfo(
+        b"instance-id: " + doc, user_data=None, vendor_data=None, source="vmware"
+    ),
+}
+HOSTILE_SCALARS = {
+    "no-such-day": b"2024-02-30",
+    "year-zero": b"0000-01-01",
+    "timestamp-tag-on-a-word": b"!!timestamp x",
+    "int-tag-on-a-word": b"!!int x",
+    "decimal-past-the-conversion-limit": b"9" * 5000,
+    "huge-hex": b"0x" + b"f" * 20000,
+    "long-base60-run": b"1" + b":1" * 40,  # built in quadratic time by PyYAML
+}
+
+
+@pytest.mark.parametrize("scalar", HOSTILE_SCALARS.values(), ids=HOSTILE_SCALARS.keys())
+@pytest.mark.parametrize("load", YAML_LOADERS.values(), ids=YAML_LOADERS.keys())
+def test_a_scalar_pyyaml_cannot_build_is_invalid_metadata(load, scalar):
+    with pytest.raises(InvalidMetadata, match="not valid"):
+        load(scalar + b"\n")
+
+
+def test_a_short_base60_number_is_still_read_as_yaml_reads_it():
+    """The QEMU MAC a YAML 1.1 parser reads as a number (the network config recovers it)."""
+    md = YAML_LOADERS["vmware-metadata"](b"i-1\nlocal-ipv4: '10.0.0.5'\nport: 1:30\n")
+    assert md.instance_id == "i-1"
