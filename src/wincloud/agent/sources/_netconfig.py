@@ -112,11 +112,11 @@ def _from_v1(items: list[Any], where: str) -> dict[str, Any]:
             services += _dns(_list(item.get("address"), "nameserver address", where))
             continue
         if kind != "physical":
-            log.warning("network config entry left out type=%s where=%s", str(kind)[:30], where)
+            log.warning("network config entry left out type=%r where=%s", str(kind)[:30], where)
             continue
         name = str(item.get("name") or f"eth{len(links)}")
         if not item.get("mac_address"):
-            log.warning("network config interface without a MAC left out name=%s", name[:30])
+            log.warning("network config interface without a MAC left out name=%r", name[:30])
             continue
         link: dict[str, Any] = {
             "id": name,

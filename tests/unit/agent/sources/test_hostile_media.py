@@ -125,3 +125,23 @@ def test_a_short_base60_number_is_still_read_as_yaml_reads_it():
     """The QEMU MAC a YAML 1.1 parser reads as a number (the network config recovers it)."""
     md = YAML_LOADERS["vmware-metadata"](b"i-1\nlocal-ipv4: '10.0.0.5'\nport: 1:30\n")
     assert md.instance_id == "i-1"
+
+
+FORGED_LINE = "x\n2026-12-03 12:00:00 ERROR forged"
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        {"type": FORGED_LINE},
+        {"type": "physical", "name": FORGED_LINE},
+    ],
+    ids=["type", "name"],
+)
+def test_network_config_values_cannot_forge_a_log_line(caplog, entry):
+    doc = json.dumps({"version": 1, "config": [entry]}).encode()
+    tree = MemoryTree({"meta-data": b"instance-id: i-1\n", "network-config": doc})
+    with caplog.at_level("WARNING"):
+        assert parse_nocloud(tree, source="nocloud").network_data is None
+    messages = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
+    assert messages and not any("\n" in m for m in messages)
