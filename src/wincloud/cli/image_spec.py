@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
+
+if TYPE_CHECKING:
+    from wincloud.image.spec import ImageSpec
 
 spec_argument = click.argument(
     "spec_path", metavar="SPEC", type=click.Path(dir_okay=False, path_type=Path)
@@ -59,20 +63,33 @@ def check(spec_path: Path, require_files: bool, as_json: bool) -> None:
 )
 def unattend(spec_path: Path, stage: str, out: Path | None) -> None:
     """Write the answer file of SPEC for --stage (ASCII XML; same spec, same bytes)."""
-    from wincloud.errors import ConfigError
+    from wincloud.image.media import check_output
+    from wincloud.image.outfile import write_output
     from wincloud.image.spec import load_spec
     from wincloud.image.unattend import render_unattend
 
-    data = render_unattend(load_spec(spec_path), "install" if stage == "install" else "generalize")
+    spec = load_spec(spec_path)
+    data = render_unattend(spec, "install" if stage == "install" else "generalize")
     if out is None:
         click.echo(data.decode("ascii"), nl=False)
         return
-    try:
-        out.write_bytes(data)
-    except OSError as exc:
-        raise ConfigError(
-            f"cannot write the answer file ({exc.strerror})", subject=str(out)
-        ) from None
+    _refuse_spec_inputs(out, spec)
+    check_output(out, "answer file")
+    write_output(out, data, what="answer file")
+
+
+def _refuse_spec_inputs(out: Path, spec: ImageSpec) -> None:
+    """``--out spec.toml`` (or the licence key file) would replace an input with XML."""
+    from wincloud.errors import ConfigError
+
+    inputs = {"the spec": spec.path, "licensing.mode": spec.licensing.key_file}
+    for key, path in inputs.items():
+        if path is not None and out.exists() and path.exists() and out.samefile(path):
+            raise ConfigError(
+                f"--out would replace {key}, an input of the answer file",
+                subject=str(out),
+                hint="give --out another file name",
+            )
 
 
 @click.command()

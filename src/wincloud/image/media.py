@@ -25,7 +25,6 @@ import io
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -227,25 +226,15 @@ def refuse_inputs(out: Path, spec: ImageSpec, what: str) -> None:
 def write_media(files: Mapping[str, bytes], out: Path) -> None:
     """Write the answer CD to ``out`` (atomically: a temporary file renamed into place)."""
     from wincloud.configdrive.iso import write_iso
+    from wincloud.image.outfile import replacing
 
     root = _nest(files)
     check_output(out, "answer CD")
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    except OSError as exc:
-        raise ImageError(f"cannot write the answer CD ({exc.strerror})", subject=str(out)) from None
-    try:
-        with os.fdopen(fd, "wb") as sink:
+        with replacing(out, what="answer CD") as sink:
             write_iso(root, sink, label=LABEL, subject=str(out))
-        Path(tmp_name).chmod(0o644)
-        Path(tmp_name).replace(out)
     except DriveError as exc:
         raise ImageError(f"cannot write the answer CD ({exc.message})", subject=str(out)) from exc
-    except OSError as exc:
-        raise ImageError(f"cannot write the answer CD ({exc.strerror})", subject=str(out)) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            Path(tmp_name).unlink()
 
 
 def media_files(spec: ImageSpec) -> dict[str, bytes]:

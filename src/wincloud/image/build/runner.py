@@ -27,6 +27,7 @@ from wincloud.image.build.monitor import StageMonitor, Verdict
 from wincloud.image.build.plan import QEMU, BootPlan, Sockets, qemu_argv
 from wincloud.image.build.progress import NullProgress, Progress
 from wincloud.image.build.qmp import QmpClient, QmpError, connect_unix
+from wincloud.image.outfile import replacing
 
 log = logging.getLogger(__name__)
 
@@ -239,10 +240,9 @@ class _Follower:
                 self.qmp.execute("quit", timeout=5.0)
             self.proc.wait(10.0)
         self.artefacts.mkdir(parents=True, exist_ok=True)
-        kept = self.artefacts / f"{self.plan.name}-serial.log"
-        if kept != self.serial_log:
-            shutil.copyfile(self.serial_log, kept)
-        result.serial_log = kept
+        result.serial_log = _keep_log(
+            self.serial_log, self.artefacts / f"{self.plan.name}-serial.log"
+        )
         self.progress.finish(f"failed: {verdict.describe()}", elapsed=elapsed)
         return result
 
@@ -253,8 +253,12 @@ class _Follower:
         except ImageError as exc:
             log.warning("screendump failed: %s", exc)
             return None
-        self.artefacts.mkdir(parents=True, exist_ok=True)
-        return save_screenshot(raw, self.artefacts / stem)
+        try:
+            self.artefacts.mkdir(parents=True, exist_ok=True)
+            return save_screenshot(raw, self.artefacts / stem)
+        except (ImageError, OSError) as exc:  # an artefact: never worth failing the build for
+            log.warning("cannot save the screenshot %s: %s", stem, exc)
+            return None
 
 
 def _keep_log(log_file: Path, target: Path) -> Path:
@@ -262,25 +266,28 @@ def _keep_log(log_file: Path, target: Path) -> Path:
         return log_file
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(log_file, target)
-    except OSError as exc:
+        with replacing(target, what="log") as sink:
+            sink.write(log_file.read_bytes())
+    except (OSError, ImageError) as exc:
         log.warning("cannot keep %s: %s", log_file, exc)
         return log_file
     return target
 
 
 def save_screenshot(ppm: Path, stem: Path) -> Path:
-    """``stem``.png when pillow is installed, else ``stem``.ppm."""
+    """``stem``.png when pillow is installed, else ``stem``.ppm; written whole or not at all
+    (an earlier build's screenshot is never left half-overwritten)."""
     try:
         from PIL import Image
     except ImportError:
         target = stem.with_suffix(".ppm")
         if target != ppm:
-            shutil.copyfile(ppm, target)
+            with replacing(target, what="screenshot") as sink:
+                sink.write(ppm.read_bytes())
         return target
     target = stem.with_suffix(".png")
-    with Image.open(ppm) as image:
-        image.save(target, format="PNG")
+    with Image.open(ppm) as image, replacing(target, what="screenshot") as sink:
+        image.save(sink, format="PNG")
     return target
 
 

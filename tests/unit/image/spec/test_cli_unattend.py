@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from wincloud.cli import main
 from wincloud.image.spec import load_spec
 from wincloud.image.unattend import render_unattend
@@ -44,3 +46,39 @@ def test_unattend_on_a_bad_spec_names_the_key(capsys, write_spec, tmp_path):
     status, _, err = run(capsys, str(bad))
     assert status == 2
     assert "disk.bus" in err
+
+
+def test_unattend_refuses_to_write_over_its_own_spec(capsys, write_spec):
+    path = write_spec()
+    before = path.read_bytes()
+    status, _, err = run(capsys, str(path), "--out", str(path))
+    assert status == 2
+    assert "would replace the spec" in err and str(path) in err
+    assert path.read_bytes() == before
+
+
+def test_unattend_creates_a_missing_folder_as_media_does(capsys, write_spec, tmp_path):
+    out = tmp_path / "no-such-folder" / "autounattend.xml"
+    status, _, err = run(capsys, str(write_spec()), "--out", str(out))
+    assert status == 0, err
+    assert out.read_bytes().startswith(b"<?xml")
+
+
+def test_unattend_refuses_to_replace_a_device(capsys, write_spec, tmp_path):
+    link = tmp_path / "null"
+    link.symlink_to("/dev/null")
+    status, _, err = run(capsys, str(write_spec()), "--out", str(link))
+    assert status == 1
+    assert "not a regular file" in err and str(link) in err
+    assert link.is_symlink() and Path("/dev/null").is_char_device()
+
+
+def test_unattend_replaces_an_old_file_with_its_permissions(capsys, write_spec, tmp_path):
+    out = tmp_path / "autounattend.xml"
+    out.write_bytes(b"old")
+    out.chmod(0o640)
+    status, _, _ = run(capsys, str(write_spec()), "--out", str(out))
+    assert status == 0
+    assert out.read_bytes().startswith(b"<?xml")
+    assert out.stat().st_mode & 0o777 == 0o640
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
