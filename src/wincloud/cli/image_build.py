@@ -39,6 +39,11 @@ def media(spec_file: Path, out: Path) -> None:
     "--keep-disk", is_flag=True, default=None, help="Keep the partial disk when the build fails."
 )
 @click.option(
+    "--discard-partial",
+    is_flag=True,
+    help="Replace OUT.partial, the disk an earlier failed build kept (refused otherwise).",
+)
+@click.option(
     "--screenshot-dir",
     type=PATH,
     default=None,
@@ -49,6 +54,7 @@ def build(
     out: Path,
     accel: str | None,
     keep_disk: bool | None,
+    discard_partial: bool,
     screenshot_dir: Path | None,
 ) -> None:
     """Install Windows from SPEC under QEMU into OUT (qcow2), following the stage markers on
@@ -61,6 +67,7 @@ def build(
         accel=accel,  # type: ignore[arg-type]
         keep_disk=keep_disk,
         screenshot_dir=screenshot_dir,
+        discard_partial=discard_partial,
     )
     with sigterm_unwinds():
         result = build_image(

@@ -1,8 +1,9 @@
 """``wincloud image build``: spec -> answer CD -> QEMU install -> generalized disk image.
 
 The disk is written as ``<out>.partial`` and renamed to ``<out>`` only on success; on failure it
-is deleted unless asked to keep it. A failure is one BuildFailed error naming the stage, what
-happened, and where the screenshot and serial log are.
+is deleted unless asked to keep it. A ``<out>.partial`` that exists when a build starts (kept
+for a post-mortem) is never replaced unless asked (``discard_partial``). A failure is one
+BuildFailed error naming the stage, what happened, and where the screenshot and serial log are.
 """
 
 from __future__ import annotations
@@ -60,6 +61,8 @@ class BuildOptions:
     """None: the spec's build.keep_disk_on_failure."""
     screenshot_dir: Path | None = None
     """Failure artefacts and a screenshot per stage; default: next to the output."""
+    discard_partial: bool = False
+    """Replace a ``<out>.partial`` left by an earlier build (refused otherwise)."""
 
 
 def create_disk(path: Path, size_gib: int) -> None:
@@ -91,6 +94,13 @@ def build_image(
     check_output(out, "disk image")
     refuse_inputs(out, spec, "disk image")
     check_output(partial, "partial disk")
+    if partial.exists() and not options.discard_partial:
+        raise ImageError(
+            "a partial disk from an earlier build is in the way (kept for debugging with "
+            "--keep-disk, or left by a build that was killed)",
+            subject=str(partial),
+            hint="move or delete it, or pass --discard-partial to let this build replace it",
+        )
     if options.screenshot_dir is not None:
         _check_folder(options.screenshot_dir)
     keep = spec.build.keep_disk_on_failure if options.keep_disk is None else options.keep_disk

@@ -98,3 +98,34 @@ def test_out_that_is_the_install_iso_is_refused_before_qemu(spec_files, capsys):
     err = capsys.readouterr().err
     assert err.startswith("error[image-error]: the disk image would replace source")
     assert iso.read_bytes() == before
+
+
+def test_a_kept_partial_disk_is_refused_not_overwritten(spec_files, tmp_path, capsys):
+    # The next build used to replace the disk kept for a post-mortem without a word.
+    spec = spec_files(boot=1)
+    out = tmp_path / "image.qcow2"
+    partial = tmp_path / "image.qcow2.partial"
+    partial.write_bytes(b"the disk kept for debugging")
+    with pytest.raises(SystemExit) as exited:
+        _build(spec, "--out", str(out), "--accel", "tcg")
+    assert exited.value.code == 1
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == (
+        "error[image-error]: a partial disk from an earlier build is in the way (kept for "
+        f"debugging with --keep-disk, or left by a build that was killed): {partial}"
+    )
+    assert "--discard-partial" in err[1]
+    assert partial.read_bytes() == b"the disk kept for debugging"
+    assert not out.exists()
+
+
+def test_discard_partial_lets_the_build_replace_it(spec_files, tmp_path, capsys):
+    spec = spec_files(boot=1, firmware="bios", secure_boot=False)
+    out = tmp_path / "image.qcow2"
+    partial = tmp_path / "image.qcow2.partial"
+    partial.write_bytes(b"the disk kept for debugging")
+    with pytest.raises(SystemExit) as exited:
+        _build(spec, "--out", str(out), "--accel", "tcg", "--discard-partial")
+    assert exited.value.code == 1
+    assert "build failed: stage boot timed out" in capsys.readouterr().err
+    assert not partial.exists() and not out.exists()
