@@ -1,6 +1,7 @@
-"""`wincloud image build` stopped with SIGTERM (kill, timeout, systemd, a cancelled CI job)
-stops its QEMU and removes its partial disk and temporary folder, as Ctrl-C does. QEMU runs in
-its own session: before, it kept running (4 GiB, a CPU at 100 %) after the build was gone."""
+"""`wincloud image build` stopped with SIGTERM (kill, timeout, systemd, a cancelled CI job) or
+SIGHUP (the terminal or ssh session closed) stops its QEMU and removes its partial disk (or
+keeps it with --keep-disk) and its temporary folder, as Ctrl-C does. QEMU runs in its own
+session: before, it kept running (4 GiB, a CPU at 100 %) after the build was gone."""
 
 from __future__ import annotations
 
@@ -21,8 +22,11 @@ pytestmark = pytest.mark.skipif(
 )
 
 
-def test_sigterm_stops_qemu_and_removes_the_partial_disk(tmp_path):
-    name = f"sigterm-{os.getpid()}"
+@pytest.mark.parametrize(
+    ("signum", "keep"), [(signal.SIGTERM, False), (signal.SIGHUP, False), (signal.SIGHUP, True)]
+)
+def test_signal_stops_qemu_and_drops_or_keeps_the_partial_disk(tmp_path, signum, keep):
+    name = f"sig{signum}-{int(keep)}-{os.getpid()}"
     spec = write_spec_files(
         tmp_path / "spec", firmware="bios", secure_boot=False, boot=300, name=name
     )
@@ -31,13 +35,14 @@ def test_sigterm_stops_qemu_and_removes_the_partial_disk(tmp_path):
     env = {**os.environ, "TMPDIR": str(tmp_path / "tmp")}
     (tmp_path / "tmp").mkdir()
     argv = [sys.executable, "-m", "wincloud", "image", "build", str(spec), "--out", str(out)]
-    build = subprocess.Popen([*argv, "--accel", "tcg"], env=env, stderr=subprocess.PIPE)
+    argv += ["--accel", "tcg", *(["--keep-disk"] if keep else [])]
+    build = subprocess.Popen(argv, env=env, stderr=subprocess.PIPE)
     qemu_gone = False
     try:
         assert wait_for(lambda: bool(pids_using(marker, prefix=b"qemu-system")), 60), (
             "QEMU never started"
         )
-        build.send_signal(signal.SIGTERM)
+        build.send_signal(signum)
         code = build.wait(timeout=60)
         qemu_gone = wait_for(lambda: not pids_using(marker, prefix=b"qemu-system"), 15)
     finally:
@@ -50,5 +55,6 @@ def test_sigterm_stops_qemu_and_removes_the_partial_disk(tmp_path):
             os.kill(pid, signal.SIGKILL)
     assert code != 0
     assert qemu_gone, "QEMU outlived the build"
-    assert not out.exists() and not out.with_name("ws.qcow2.partial").exists()
+    assert not out.exists()
+    assert out.with_name("ws.qcow2.partial").exists() == keep
     assert list((tmp_path / "tmp").iterdir()) == []
