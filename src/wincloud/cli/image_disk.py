@@ -14,6 +14,8 @@ from wincloud.cli.output import echo_json, render_table
 log = logging.getLogger(__name__)
 
 _IMAGE = click.Path(exists=True, dir_okay=False, path_type=Path)
+_DISK = click.Path(path_type=Path)
+"""The image argument: checked by the command, whose error says a disk image was expected."""
 
 
 def _size(n: int) -> str:
@@ -64,7 +66,7 @@ def _rows(report: object) -> list[tuple[str, str]]:
 
 
 @click.command()
-@click.argument("image", type=_IMAGE)
+@click.argument("image", type=_DISK)
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 def inspect(image: Path, as_json: bool) -> None:
     """Say what IMAGE holds: format, firmware, Windows, sysprep state, agent, drivers."""
@@ -79,7 +81,7 @@ def inspect(image: Path, as_json: bool) -> None:
 
 
 @click.command()
-@click.argument("image", type=_IMAGE)
+@click.argument("image", type=_DISK)
 @click.option("--agent-msi", type=_IMAGE, help="The wincloud agent MSI to install at first boot.")
 @click.option("--agent-version", help="Its version (default: the MSI's ProductVersion).")
 @click.option(
@@ -130,7 +132,7 @@ def customize(
 
 
 @click.command()
-@click.argument("image", type=_IMAGE)
+@click.argument("image", type=_DISK)
 @click.option("--spec", "spec_path", required=True, type=_IMAGE, help="The image spec (TOML).")
 @click.option("--json", "as_json", is_flag=True, help="Print problems and properties as JSON.")
 def validate(image: Path, spec_path: Path, as_json: bool) -> None:

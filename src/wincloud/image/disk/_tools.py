@@ -72,8 +72,7 @@ def _last_line(text: str) -> str:
 
 def image_info(path: Path) -> ImageInfo:
     """Format and sizes from ``qemu-img info`` (raw, qcow2, vhdx, vpc, ...)."""
-    if not path.is_file():
-        raise ImageError("no such image file", subject=str(path))
+    require_file(path)
     done = _run(["qemu-img", "info", "--output=json", str(path)], timeout=60, what=str(path))
     if done.returncode != 0:
         raise ImageError(f"qemu-img cannot read it: {_last_line(done.stderr)}", subject=str(path))
@@ -81,6 +80,46 @@ def image_info(path: Path) -> ImageInfo:
     return ImageInfo(
         str(info["format"]), int(info["virtual-size"]), int(info.get("actual-size", 0))
     )
+
+
+DISK_HINT: Final = "give a disk image (qcow2, raw, vhdx, vpc) that holds a Windows installation"
+BOOT_SIGNATURE: Final = b"\x55\xaa"
+"""Bytes 510-511 of an MBR, of GPT's protective MBR, and of an NTFS or FAT boot sector."""
+
+
+def require_file(path: Path) -> None:
+    """The image argument names a regular file (or a link to one)."""
+    if path.is_file():
+        return
+    if path.is_dir():
+        what = "a folder, not a disk image"
+    elif path.exists():
+        what = "not a regular file, so not a disk image"
+    else:
+        what = "no such file (expected a disk image)"
+    raise ImageError(what, subject=str(path), hint=DISK_HINT)
+
+
+def check_is_disk(path: Path, info: ImageInfo) -> None:
+    """Refuse what is not a disk image before an appliance boots for it: an empty file, or
+    one that qemu-img can only call raw data (a text file, an ISO, a blank disk) because its
+    first sector is neither a partition table nor a boot sector."""
+    if info.virtual_size == 0:
+        raise ImageError("not a disk image: the file is empty", subject=str(path), hint=DISK_HINT)
+    if info.format != "raw":
+        return  # qemu-img recognised a disk image format
+    try:
+        with path.open("rb") as handle:
+            first = handle.read(512)
+    except OSError as exc:
+        raise ImageError(f"cannot read the image ({exc.strerror})", subject=str(path)) from None
+    if len(first) < 512 or first[510:512] != BOOT_SIGNATURE:
+        raise ImageError(
+            "not a disk image: no partition table or boot sector in its first 512 bytes "
+            "(qemu-img reads it as raw data)",
+            subject=str(path),
+            hint=DISK_HINT,
+        )
 
 
 CHECKED_FORMATS: Final = frozenset({"qcow2", "vhdx", "vdi", "qed", "parallels"})
@@ -362,6 +401,7 @@ class GuestfsDisk:
 def open_disk(image: Path, *, write: bool = False) -> Iterator[GuestfsDisk]:
     """A libguestfs session on ``image``; ``write`` opens it read-write."""
     info = image_info(image)
+    check_is_disk(image, info)
     check_image(image, info.format)
     fish = Guestfish(image, fmt=info.format, write=write)
     fish.start()

@@ -330,9 +330,10 @@ def require_writable(image: Path) -> None:
 
 def customize_image(image: Path, opts: CustomizeOptions) -> Plan:
     """Plan on a read-only mount, then write only if there is something to write."""
-    from wincloud.image.disk._tools import msi_product_version, open_disk
+    from wincloud.image.disk._tools import msi_product_version, open_disk, require_file
     from wincloud.image.disk.inspect import find_layout
 
+    require_file(image)
     require_writable(image)
     # the inputs first: a bad .reg or virtio-win ISO was found only after the appliance booted
     for reg in opts.reg_files:

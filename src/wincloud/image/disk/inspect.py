@@ -74,7 +74,15 @@ def find_layout(disk: Disk) -> DiskLayout:
 
 
 def inspect_disk(disk: Disk, *, fmt: str, virtual_size: int, actual_size: int) -> ImageReport:
+    """ImageError when the disk holds neither a partition table nor a file system (a blank
+    disk, or not a disk at all): there is nothing to report on."""
     layout = find_layout(disk)
+    if layout.partition_table is None and not disk.filesystems():
+        raise ImageError(
+            "not a Windows disk: no partition table and no file system (a blank disk?)",
+            subject=disk.where,
+            hint="give a disk image (qcow2, raw, vhdx, vpc) that holds a Windows installation",
+        )
     base = ImageReport(
         format=fmt,
         virtual_size=virtual_size,
