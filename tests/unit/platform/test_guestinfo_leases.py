@@ -32,6 +32,24 @@ def test_guestinfo_value_through_the_first_tool_installed(tools):
     assert processes.ran[0].argv[-1] == "info-get guestinfo.metadata"
 
 
+def hung(argv, stdin):
+    """What the processes capability raises for a program killed at its timeout."""
+    raise PlatformError("timed out after 10 s", operation="run", subject=argv[0])
+
+
+@pytest.mark.parametrize("tools", [POSIX_TOOLS, WINDOWS_TOOLS])
+def test_a_tool_that_hangs_is_an_error_not_an_unset_key(tools):
+    processes = FakeProcesses({tools[0][0]: hung, tools[1][0]: vmware_tools({"userdata": b"x"})})
+    with pytest.raises(PlatformError, match="timed out") as err:
+        read_guestinfo(processes, tools, "userdata")
+    assert err.value.subject == "guestinfo.userdata"
+
+
+def test_a_tool_that_is_not_installed_is_skipped_for_the_next():
+    processes = FakeProcesses({POSIX_TOOLS[1][0]: vmware_tools({"userdata": b"x"})})
+    assert read_guestinfo(processes, POSIX_TOOLS, "userdata") == b"x"
+
+
 def test_no_vmware_tools_means_no_value():
     assert read_guestinfo(FakeProcesses(), POSIX_TOOLS, "metadata") is None
 

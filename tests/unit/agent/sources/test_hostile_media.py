@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import msgspec
 import pytest
 
 from wincloud.agent.sources.base import MAX_PUBLIC_KEYS
@@ -13,9 +14,13 @@ from wincloud.agent.sources.cloudstack import parse_cloudstack
 from wincloud.agent.sources.nocloud import parse_nocloud
 from wincloud.agent.sources.opennebula import parse_opennebula
 from wincloud.agent.sources.ovf import metadata_from_ovf
-from wincloud.agent.sources.vmware import parse_guestinfo
+from wincloud.agent.sources.vmware import VMwareSource, parse_guestinfo
 from wincloud.agent.tree import MemoryTree
-from wincloud.errors import InvalidMetadata
+from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
+from wincloud.platform.base import Completed
+from wincloud.platform.fake import FakeProcesses
+from wincloud.platform.guestinfo import read_guestinfo
+from wincloud.platform.posix.hypervisor import TOOLS as POSIX_TOOLS
 
 NS = "http://schemas.dmtf.org/ovf/environment/1"
 
@@ -145,3 +150,40 @@ def test_network_config_values_cannot_forge_a_log_line(caplog, entry):
         assert parse_nocloud(tree, source="nocloud").network_data is None
     messages = [r.getMessage() for r in caplog.records if "left out" in r.getMessage()]
     assert messages and not any("\n" in m for m in messages)
+
+
+class ToolsHypervisor:
+    """guestinfo through the real decisions (read_guestinfo) over fake VMware Tools whose
+    ``hang`` keys never answer (killed at the timeout)."""
+
+    def __init__(self, values: dict[str, bytes], hang: set[str]) -> None:
+        def rpctool(argv, stdin):
+            key = argv[-1].removeprefix("info-get guestinfo.")
+            if key in hang:
+                raise PlatformError("timed out after 10 s", operation="run", subject=argv[0])
+            if key in values:
+                return Completed(tuple(argv), 0, values[key] + b"\n")
+            return Completed(tuple(argv), 1, b"", b"No value found\n")
+
+        self.processes = FakeProcesses({"vmware-rpctool": rpctool})
+
+    def guestinfo(self, key: str) -> bytes | None:
+        return read_guestinfo(self.processes, POSIX_TOOLS, key)
+
+
+def test_vmware_user_data_that_times_out_fails_the_source_not_read_as_none(platform, make_deps):
+    values = {"metadata": b'{"instance-id": "vm-1"}', "userdata": b"#!/bin/sh\necho hi"}
+    deps = make_deps()
+    deps = msgspec.structs.replace(
+        deps,
+        platform=msgspec.structs.replace(
+            platform, hypervisor=ToolsHypervisor(values, hang={"userdata"})
+        ),
+    )
+    source = VMwareSource(deps)
+    assert source.probe() is True
+    with pytest.raises(SourceUnavailable, match="guestinfo"):
+        source.load()
+    healthy = msgspec.structs.replace(platform, hypervisor=ToolsHypervisor(values, hang=set()))
+    md = VMwareSource(msgspec.structs.replace(deps, platform=healthy)).load()
+    assert md.user_data == values["userdata"]
