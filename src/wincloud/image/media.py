@@ -49,6 +49,8 @@ OTHER_DRIVERS: Final = ("Balloon", "pvpanic", "viorng", "vioserial")
 SKIPPED_SUFFIXES: Final = (".pdb",)
 """Debug symbols: not needed to install a driver."""
 MAX_DRIVER_BYTES: Final = 256 * 1024 * 1024
+MAX_EXTRA_ENTRIES: Final = 10_000
+"""Files and folders in one drivers.extra folder (a driver package has a few dozen)."""
 MAX_CD_NAME: Final = 64
 _CD_NAME: Final = re.compile(r"[\x20-\x7e]+")
 
@@ -113,18 +115,102 @@ def read_virtio_drivers(iso_path: Path, choice: DriverChoice) -> DriverFiles:
 
 
 def read_extra_drivers(folders: tuple[Path, ...]) -> dict[str, bytes]:
-    """``drivers.extra`` folders, each under ``wincloud/drivers/extra<N>-<name>/``."""
+    """``drivers.extra`` folders, each under ``wincloud/drivers/extra<N>-<name>/``.
+
+    Only what really lies in the folder goes onto the CD: a symbolic link whose target is
+    outside the folder (``/etc/shadow``, ``../../secrets``) or missing, and anything that is
+    neither a file nor a folder (a FIFO, a device, a socket), is refused, naming the path. A
+    link to a file inside the folder is copied as that file; a link to a folder inside it is
+    left out (its files are staged at their own place). At most MAX_DRIVER_BYTES a folder."""
     out: dict[str, bytes] = {}
     for number, folder in enumerate(folders, start=1):
+        key = f"drivers.extra[{number - 1}]"
         base = f"wincloud/drivers/extra{number}-{folder.name or 'drivers'}"
-        paths = sorted(p for p in folder.rglob("*") if p.is_file())
-        for path in paths:
+        total = 0
+        for path in _extra_files(folder, key=key):
             if path.suffix.lower() in SKIPPED_SUFFIXES:
                 continue
             target = f"{base}/{path.relative_to(folder).as_posix()}"
-            _check_cd_name(target, path, key=f"drivers.extra[{number - 1}]")
-            out[target] = path.read_bytes()
+            _check_cd_name(target, path, key=key)
+            try:
+                data = path.read_bytes()
+            except OSError as exc:
+                raise ImageError(
+                    f"{key}: cannot read a driver file ({exc.strerror})", subject=str(path)
+                ) from None
+            total += len(data)
+            if total > MAX_DRIVER_BYTES:
+                raise ImageError(
+                    f"{key}: over {MAX_DRIVER_BYTES >> 20} MiB of driver files",
+                    subject=str(folder),
+                    hint="give the folder of the driver package (its .inf, .sys and .cat)",
+                )
+            out[target] = data
     return out
+
+
+def _extra_files(folder: Path, *, key: str) -> list[Path]:
+    """The regular files under ``folder`` (sorted), links checked to stay inside it."""
+    try:
+        root = folder.resolve(strict=True)
+    except OSError as exc:
+        raise ImageError(
+            f"{key}: cannot open the folder ({exc.strerror})", subject=str(folder)
+        ) from None
+    found: list[Path] = []
+    pending = [folder]
+    seen = 0
+    while pending:
+        current = pending.pop()
+        try:
+            entries = sorted(current.iterdir())
+        except OSError as exc:
+            raise ImageError(
+                f"{key}: cannot list a driver folder ({exc.strerror})", subject=str(current)
+            ) from None
+        seen += len(entries)
+        if seen > MAX_EXTRA_ENTRIES:
+            raise ImageError(
+                f"{key}: more than {MAX_EXTRA_ENTRIES} files and folders",
+                subject=str(folder),
+                hint="give the folder of the driver package, not a folder above it",
+            )
+        for entry in entries:
+            if entry.is_symlink():
+                if _inside_link(entry, root, key=key).is_file():
+                    found.append(entry)
+                # a link to a folder inside: its files are staged where they really are
+            elif entry.is_dir():
+                pending.append(entry)
+            elif entry.is_file():
+                found.append(entry)
+            else:
+                raise ImageError(
+                    f"{key}: neither a file nor a folder (a FIFO, socket or device)",
+                    subject=str(entry),
+                    hint="a driver folder holds files and folders only",
+                )
+    return sorted(found)
+
+
+def _inside_link(link: Path, root: Path, *, key: str) -> Path:
+    """The target of ``link``; ImageError when it is missing, loops or leaves ``root``."""
+    try:
+        real = link.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise ImageError(
+            f"{key}: a symbolic link whose target is missing or loops",
+            subject=str(link),
+            hint="remove the link or replace it with the file it should be",
+        ) from None
+    if not real.is_relative_to(root):
+        raise ImageError(
+            f"{key}: a symbolic link to {real}, outside the driver folder "
+            "(only what is in the folder goes onto the answer CD)",
+            subject=str(link),
+            hint="copy the file into the folder, or remove the link",
+        )
+    return real
 
 
 def _check_cd_name(target: str, source: Path, *, key: str) -> None:
