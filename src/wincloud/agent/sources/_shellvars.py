@@ -6,7 +6,8 @@ literally; OpenNebula writes a quote inside as ``'\\''``), double-quoted parts (
 ``\\ " $ ` `` and a line break) and bare characters (``\\`` escapes the next one). Comments
 (``#`` where a word could start), blank lines, ``;`` between statements and a leading
 ``export`` are allowed. Anything that would make a shell compute a value (``$VAR``,
-``$(...)``, backquotes, a command instead of an assignment) is refused with the line number:
+``$(...)``, backquotes, a bare ``~`` at the start of a value or after ``:``, a command instead
+of an assignment) is refused with the line number:
 wincloud never guesses what a shell would have done."""
 
 from __future__ import annotations
@@ -88,8 +89,12 @@ class _Reader:
 
     def word(self) -> str:
         out: list[str] = []
+        start = self.pos
         while self.pos < len(self.text) and self.text[self.pos] not in _END:
             ch = self.text[self.pos]
+            if ch == "~" and (self.pos == start or self.text[self.pos - 1] == ":"):
+                # In an assignment a shell replaces a bare ~ there with a home directory.
+                raise self.fail("shell syntax '~' (a home directory) is not supported")
             if ch == "'":
                 out.append(self.single())
             elif ch == '"':
@@ -112,6 +117,11 @@ def parse_shell_vars(text: str, *, where: str) -> dict[str, str]:
     """``NAME -> value`` for every assignment, the last one winning; InvalidMetadata naming
     the line for anything else."""
     reader = _Reader(text.replace("\r\n", "\n"), where)
+    if "\0" in reader.text:
+        # A shell drops NUL bytes from its input ("ignored null byte"); the OS would cut a
+        # password or a name at one. Neither is what the file says: refused.
+        reader.pos = reader.text.index("\0")
+        raise reader.fail("a NUL character")
     found: dict[str, str] = {}
     while True:
         reader.skip_separators()

@@ -187,3 +187,30 @@ def test_vmware_user_data_that_times_out_fails_the_source_not_read_as_none(platf
     healthy = msgspec.structs.replace(platform, hypervisor=ToolsHypervisor(values, hang=set()))
     md = VMwareSource(msgspec.structs.replace(deps, platform=healthy)).load()
     assert md.user_data == values["userdata"]
+
+
+@pytest.mark.parametrize(
+    ("context", "line"),
+    [
+        ("VMID=1\nHOME_DIR=~\n", 2),
+        ("VMID=1\nPATH_LIKE=/bin:~/bin\n", 2),
+        ("VMID=1\nUSERNAME=~root\n", 2),
+        ("VMID=1\nPASSWORD='Secret1'\n\nSET_HOSTNAME=a\0b\n", 4),
+        ("VMID=1\nPASSWORD='Pass\0word'\n", 2),
+    ],
+    ids=["tilde", "tilde-after-colon", "tilde-user", "nul-bare", "nul-quoted"],
+)
+def test_context_values_a_shell_would_change_are_refused(context, line):
+    """A shell expands these (a home directory) or drops them (NUL bytes): the file does not
+    say what a shell would have computed, so nothing is guessed."""
+    tree = MemoryTree({"context.sh": context.encode()})
+    with pytest.raises(InvalidMetadata, match=f"line {line}") as err:
+        parse_opennebula(tree, source="opennebula")
+    assert "Secret1" not in str(err.value) and "Pass" not in str(err.value)
+
+
+@pytest.mark.parametrize("value", ["a~b", "''~", '"~/x"', "'~'", "x\\~"])
+def test_a_tilde_a_shell_leaves_alone_is_kept(value):
+    tree = MemoryTree({"context.sh": f"VMID=1\nUSERNAME={value}\n".encode()})
+    md = parse_opennebula(tree, source="opennebula")
+    assert "~" in md.meta["admin_username"]
