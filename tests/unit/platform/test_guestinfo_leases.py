@@ -99,3 +99,19 @@ def test_dhcp_servers_from_lease_files_under_the_root(tmp_path):
 def test_no_leases_no_servers(tmp_path):
     assert posix_platform(tmp_path).network.dhcp_servers() == []
     assert FakeNetwork().dhcp_servers() == []
+
+
+def test_a_lease_file_linked_out_of_the_root_is_read_inside_it(tmp_path):
+    outside = tmp_path / "host/var/lib/dhcp/dhclient.eth0.leases"
+    outside.parent.mkdir(parents=True)
+    outside.write_bytes(b"lease {\n  option dhcp-server-identifier 192.0.2.66;\n}\n")
+    root = tmp_path / "guest"
+    leases = root / "var/lib/dhcp"
+    leases.mkdir(parents=True)
+    (leases / "dhclient.eth0.leases").symlink_to(outside)  # absolute: the host's file
+    (leases / "dhclient.eth1.leases").symlink_to("/etc/eth1.lease")  # the guest's file
+    (root / "etc").mkdir()
+    (root / "etc/eth1.lease").write_bytes(
+        b"lease {\n  option dhcp-server-identifier 10.0.0.1;\n}\n"
+    )
+    assert find_dhcp_servers(Root(root)) == ["10.0.0.1"]

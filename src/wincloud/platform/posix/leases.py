@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Final
 
+from wincloud.errors import PlatformError
 from wincloud.platform.posix._root import Root
 
 LEASE_DIRS: Final = (
@@ -50,10 +51,13 @@ def find_dhcp_servers(root: Root) -> list[str]:
     dated: list[tuple[float, str, Path]] = []
     for folder, pattern in LEASE_DIRS:
         try:
-            for path in sorted(root.host(folder).glob(pattern))[:MAX_FILES]:
+            for found in sorted(root.host(folder).glob(pattern))[:MAX_FILES]:
+                # Under an alternate root a lease file's link is resolved inside the root,
+                # as everything else there: never a file of the host running the agent.
+                path = root.contain(found)
                 if path.is_file():
                     dated.append((path.stat().st_mtime, str(path), path))
-        except OSError:
+        except (OSError, PlatformError):
             continue
     servers: dict[str, None] = {}
     for _, _, path in sorted(dated, reverse=True)[:MAX_FILES]:
