@@ -1,0 +1,41 @@
+"""Running the service (server/run.py): what it does to its process once it is up."""
+
+from __future__ import annotations
+
+import gc
+import threading
+from collections.abc import Iterator
+
+import pytest
+
+from wincloud.server import run
+from wincloud.server.settings import Listen, ServerSettings
+
+
+@pytest.fixture
+def unfrozen() -> Iterator[None]:
+    gc.unfreeze()
+    yield
+    gc.unfreeze()
+
+
+def test_a_service_that_owns_its_process_sets_its_start_up_heap_aside(repo, unfrozen):
+    settings = ServerSettings(listen=Listen("127.0.0.1", 0), access_log="off")
+    service = run.Service(repo, settings)
+    frozen: list[int] = []
+
+    def ready(_addresses: list[tuple[str, int]]) -> None:
+        frozen.append(gc.get_freeze_count())
+        service.stop()
+
+    service.run(ready)  # on the main thread, as `wincloud metadata serve` runs it
+    assert frozen and frozen[0] > 0
+
+
+def test_a_service_run_in_a_thread_leaves_its_hosts_heap_alone(unfrozen):
+    done: list[bool] = []
+    thread = threading.Thread(target=lambda: done.append(run.settle_heap()))
+    thread.start()
+    thread.join(timeout=10)
+    assert done == [False]
+    assert gc.get_freeze_count() == 0
