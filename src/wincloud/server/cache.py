@@ -1,14 +1,19 @@
 """Rendered trees, kept until their record changes, bounded by count and by bytes.
 
 A tree is rendered once per record revision, one part (version) at a time as guests first ask
-for it (a guest reads two or three of the 25 versions); each answer's complete HTTP response
-(status line, headers and body) is built on first use and kept with the tree, so a repeated
-request costs one dict lookup and one write. Bodies equal across paths of one tree (many
-versions of a file are identical) are stored once. Only the event loop's thread uses the cache.
+for it (a guest reads two or three of the 25 versions). When a part is rendered, the complete
+HTTP response (status line, headers and body) of each of its paths is built with it, in one
+go (a guest that asks for a part reads nearly all of it), and kept with the tree, so every
+request for it costs one dict lookup and one write. Bodies equal across paths of one tree
+(many versions of a file are identical) are stored once; small responses equal across trees
+(most EC2 leaves and listings, vendor data, the roots) are built once and shared, through a
+bounded table that holds bytes only (a tree counts what it uses in full, so the cache's bound
+never depends on what the table holds). Only the event loop's thread uses the cache.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from typing import Final
 
@@ -27,6 +32,8 @@ _PER_RECORD_BYTE: Final = 3
 # What guests read at boot: the roots, the newest OpenStack version, the newest EC2 version
 # (cloud-init's walk; cloudbase-init adds a few older versions, rendered on demand).
 BOOT_PARTS: Final = ("", "openstack/latest", "latest")
+# Responses of bodies up to this size are shared across trees (the 4,096 last used).
+_SHARED_BODY: Final = 512
 
 
 class Rendered:
@@ -88,43 +95,61 @@ class Rendered:
         part = http_part(path)
         if part is None or part in self.parts:
             return 0
+        return self._render(part)
+
+    def _render(self, part: str) -> int:
+        """Render ``part`` and build the GET response of each of its paths."""
         self.parts.add(part)
-        return self.add(render_http_part(self.instance, part))
+        files = render_http_part(self.instance, part)
+        grown = self.add(files)
+        responses = self.responses
+        for path in files:
+            if path not in responses:
+                grown += self._build(path, False)
+        return grown
+
+    def _build(self, path: str, head: bool) -> int:
+        """Keep the response for ``path`` (rendered already); the bytes this tree grew by."""
+        body = self.files[path]
+        content_type = _content_type(path)
+        key = (id(body), content_type, head)
+        found = self.by_body.get(key)  # the same bytes under another path (version)
+        grown = _PER_PATH
+        if found is None:
+            if len(body) <= _SHARED_BODY:
+                found = _shared_response(body, content_type, head)
+            else:
+                found = ok_response(body, content_type, head=head)
+            self.by_body[key] = found
+            grown += len(found)
+        (self.heads if head else self.responses)[path] = found
+        self.size += grown
+        return grown
 
     def respond(self, path: str, head: bool) -> tuple[bytes | None, int]:
-        """Build (and keep) the response for ``path``, rendering its part if need be: the
-        response (None: no such path) and the bytes this tree grew by."""
+        """The response for ``path`` (None: no such path), rendering its part if need be,
+        and the bytes this tree grew by."""
         table = self.heads if head else self.responses
         found = table.get(path)
         if found is not None:
             return found, 0
-        body = self.files.get(path)
         grown = 0
-        if body is None:
+        if path not in self.files:
             grown = self.render_for(path)
-            body = self.files.get(path)
-            if body is None:
+            if path not in self.files:
                 return None, grown
-        key = (id(body), _content_type(path), head)
-        found = self.by_body.get(key)  # the same bytes under another path (version)
-        extra = _PER_PATH
+        found = table.get(path)
         if found is None:
-            found = self.by_body[key] = ok_response(body, key[1], head=head)
-            extra += len(found)
-        table[path] = found
-        self.size += extra  # (render_for has counted its own growth in)
-        return found, grown + extra
+            grown += self._build(path, head)
+            found = table[path]
+        return found, grown
 
     def prebuild(self, parts: tuple[str, ...] = BOOT_PARTS) -> None:
-        """Render ``parts`` and build the GET response of each of their paths, before the
-        tree is shared (the background prewarm: a pool thread owns the tree until then)."""
+        """Render ``parts`` with the GET response of each of their paths, before the tree is
+        shared (the background prewarm: a pool thread owns the tree until then)."""
         for part in parts:
             if part not in self.parts:
-                self.parts.add(part)
-                self.add(render_http_part(self.instance, part))
-        for path in list(self.files):
-            if http_part(path) in parts:
-                self.respond(path, False)
+                self._render(part)
 
     def is_current(self, entry: IndexEntry) -> bool:
         return entry.revision == self.revision and entry.incarnation == self.incarnation
@@ -189,6 +214,12 @@ class TreeCache:
 
     def __len__(self) -> int:
         return len(self._items)
+
+
+@functools.lru_cache(maxsize=4096)
+def _shared_response(body: bytes, content_type: str, head: bool) -> bytes:
+    """The response for a small body, built once for every tree that has the same bytes."""
+    return ok_response(body, content_type, head=head)
 
 
 def _content_type(path: str) -> str:
