@@ -102,6 +102,12 @@ def lint(file: Path, as_json: bool) -> None:
     from wincloud.image.unattend.parse import MAX_BYTES
 
     try:
+        if file.exists() and not file.is_file():  # a FIFO blocked on open, a device read on
+            raise ConfigError(
+                "not a regular file (a FIFO, socket or device)",
+                subject=str(file),
+                hint="give an answer file (XML)",
+            )
         with file.open("rb") as handle:
             data = handle.read(MAX_BYTES + 1)
     except OSError as exc:

@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from wincloud.image.infile import read_regular
 from wincloud.productkeys import find_key
 
 if TYPE_CHECKING:
@@ -124,7 +125,8 @@ def _licensing_problems(spec: ImageSpec) -> list[tuple[str, str]]:
         return [("licensing.mode", 'one of "kms-client", "none" or "file:PATH"')]
     else:
         if not lic.key_file.is_file():
-            return [("licensing.mode", f"key file not found: {lic.key_file}")]
+            what = "not a regular file" if lic.key_file.exists() else "not found"
+            return [("licensing.mode", f"key file {what}: {lic.key_file}")]
         read_key_file(lic.key_file, where="licensing.mode")
         return []
     if lic.mode == "kms-client":
@@ -158,8 +160,10 @@ _KEY: Final = re.compile(r"[0-9A-Z]{5}(-[0-9A-Z]{5}){4}")
 def read_key_file(path: Path, *, where: str) -> str:
     """The one product key in a key file (ASCII, 5x5 groups); the key is never shown."""
     try:
-        text = path.read_bytes()[:4096].decode("ascii").strip()
-    except (OSError, UnicodeDecodeError) as exc:
+        text = read_regular(path, limit=4096).decode("ascii").strip()
+    except OSError as exc:
+        raise ValueError(f"{where}: cannot read the key file {path} ({exc.strerror})") from None
+    except (ValueError, UnicodeDecodeError) as exc:
         raise ValueError(f"{where}: cannot read the key file {path} ({exc})") from None
     if not _KEY.fullmatch(text.upper()):
         raise ValueError(f"{where}: {path} does not hold one product key (XXXXX-XXXXX-...)")

@@ -35,9 +35,11 @@ from wincloud.image._spec_rules import (
     kms_client_key,
     read_key_file,
 )
+from wincloud.image.infile import read_regular
 from wincloud.productkeys import edition_id_from_image_name
 
 MAX_SPEC_BYTES: Final = 1 << 20
+GLANCE_INT_MAX: Final = 2**31 - 1
 FILE_KEYS: Final = ("source", "drivers.virtio_win_iso", "drivers.extra", "agent.msi")
 """What ``require_files`` checks; ``source`` is ``source.iso`` or ``source.wim``."""
 
@@ -186,8 +188,9 @@ class PublishSection(_Section):
     disk_format: Literal["qcow2", "raw"] = "qcow2"
     compression: Literal["none", "zstd"] = "none"
     visibility: Literal["private", "shared", "community", "public"] = "private"
-    min_disk_gib: Annotated[int, Field(ge=1)] | None = None
-    min_ram_mib: Annotated[int, Field(ge=0)] = 2048
+    # Glance keeps min_disk and min_ram in 32-bit integer columns
+    min_disk_gib: Annotated[int, Field(ge=1, le=GLANCE_INT_MAX)] | None = None
+    min_ram_mib: Annotated[int, Field(ge=0, le=GLANCE_INT_MAX)] = 2048
     properties: dict[str, str] = Field(default_factory=dict)
 
 
@@ -322,13 +325,14 @@ def load_spec(path: Path) -> ImageSpec:
     path = Path(path)
     where = str(path)
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, limit=MAX_SPEC_BYTES)
     except OSError as exc:
         raise ConfigError(f"cannot read the spec ({exc.strerror})", subject=where) from None
-    if len(raw) > MAX_SPEC_BYTES:
-        raise ConfigError("the spec is larger than 1 MiB", subject=where)
+    except ValueError as exc:
+        raise ConfigError(f"the spec is {exc}", subject=where, hint="give a TOML file") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8"))
+        # utf-8-sig: a byte-order mark (Windows editors write one) is not part of the TOML
+        data = tomllib.loads(raw.decode("utf-8-sig"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"not valid TOML ({exc})", subject=where, hint="fix its syntax") from None
     return parse_spec(data, path=path.resolve())
@@ -375,6 +379,8 @@ def _describe(error: Mapping[str, Any]) -> str:
         return f"{key}: unknown key"
     if kind == "missing":
         return f"{key}: missing (required)"
+    if kind == "tuple_type":  # drivers.extra: pydantic's name for what TOML calls an array
+        return f"{key}: should be a list ([...]), not {type(error['input']).__name__}"
     if kind == "string_pattern_mismatch":
         field = str(error["loc"][-1]) if error["loc"] else ""
         what = _PATTERN_HELP.get(field, "text of another form")

@@ -16,7 +16,10 @@ from typing import Final
 
 from wincloud.errors import ConfigError
 from wincloud.image.disk.hive import Hive, RegType, RegValue
+from wincloud.image.infile import read_regular
 
+MAX_REG_BYTES: Final = 64 << 20
+"""A .reg file for two hives; regedit's export of a whole SOFTWARE hive is about this size."""
 _ROOTS: Final = ("HKEY_LOCAL_MACHINE", "HKLM")
 _HEX_TYPE = re.compile(r"^hex(?:\(([0-9a-fA-F]+)\))?:(.*)$", re.S)
 
@@ -112,11 +115,13 @@ def read_reg(path: Path) -> list[RegEdit]:
     """The edits of a .reg file: UTF-16 with its byte-order mark (as regedit exports), else
     UTF-8 (as hivexregedit writes)."""
     try:
-        raw = path.read_bytes()
+        raw = read_regular(path, limit=MAX_REG_BYTES)
     except OSError as exc:
         raise ConfigError(
             f"cannot read the .reg file ({exc.strerror})", subject=str(path)
         ) from None
+    except ValueError as exc:
+        raise ConfigError(f"the .reg file is {exc}", subject=str(path)) from None
     encoding = "utf-16" if raw.startswith((b"\xff\xfe", b"\xfe\xff")) else "utf-8-sig"
     try:
         text = raw.decode(encoding)
