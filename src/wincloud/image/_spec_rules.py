@@ -101,8 +101,19 @@ def cross_field_problems(spec: ImageSpec) -> list[tuple[str, str]]:
             )
         elif not name or len(name) > 255:
             out.append(("publish.properties", f"property names are 1..255 characters: {name!r}"))
+        elif _CONTROL.search(name + pub.properties[name]):
+            out.append((f"publish.properties.{name[:64]!r}", _CONTROL_MESSAGE))
+    if pub.name is not None and _CONTROL.search(pub.name):
+        out.append(("publish.name", _CONTROL_MESSAGE))
     out += _licensing_problems(spec)
     return out
+
+
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f]")
+_CONTROL_MESSAGE: Final = (
+    "a control character (NUL, newline, tab, ...): PostgreSQL, under many Glance deployments, "
+    "cannot store NUL, and a newline breaks one-line listings"
+)
 
 
 def _edition_problems(edition: str, version: str) -> list[tuple[str, str]]:

@@ -77,7 +77,8 @@ def inspect_disk(disk: Disk, *, fmt: str, virtual_size: int, actual_size: int) -
     """ImageError when the disk holds neither a partition table nor a file system (a blank
     disk, or not a disk at all): there is nothing to report on."""
     layout = find_layout(disk)
-    if layout.partition_table is None and not disk.filesystems():
+    known = [kind for kind in disk.filesystems().values() if kind != "unknown"]
+    if layout.partition_table is None and not known:  # libguestfs: "unknown" = not recognised
         raise ImageError(
             "not a Windows disk: no partition table and no file system (a blank disk?)",
             subject=disk.where,

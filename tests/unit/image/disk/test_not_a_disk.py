@@ -99,3 +99,15 @@ def test_a_blank_disk_with_a_format_is_refused_after_inspection():
 
     with pytest.raises(ImageError, match="no partition table and no file system"):
         inspect_disk(DirDisk({}, table=None), fmt="qcow2", virtual_size=1 << 30, actual_size=0)
+
+
+def test_a_disk_whose_only_device_is_unrecognised_is_refused(tmp_path):
+    # raw data with a 0x55AA signature but garbage around it: libguestfs lists /dev/sda as
+    # "unknown", and inspect said "windows: not found" with exit status 0
+    from wincloud.errors import ImageError
+    from wincloud.image.disk.inspect import inspect_disk
+    from wincloud.image.disk.volume import DirDisk
+
+    disk = DirDisk({"/dev/sda": ("unknown", tmp_path)}, table=None)
+    with pytest.raises(ImageError, match="no partition table and no file system"):
+        inspect_disk(disk, fmt="raw", virtual_size=4 << 20, actual_size=4 << 20)

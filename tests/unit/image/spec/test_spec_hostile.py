@@ -74,7 +74,32 @@ def _value(value: object) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, dict):
-        return "{ " + ", ".join(f"{k} = {_value(v)}" for k, v in value.items()) + " }"
+        return "{ " + ", ".join(f"{json.dumps(k)} = {_value(v)}" for k, v in value.items()) + " }"
     if isinstance(value, list):
         return "[" + ", ".join(_value(v) for v in value) + "]"
     return json.dumps(value) if isinstance(value, str) else str(value)
+
+
+@pytest.mark.parametrize(
+    ("where", "value", "key"),
+    [
+        ("name", "Windows\u0000Server", "publish.name"),
+        ("name", "Windows\nServer", "publish.name"),
+        ("value", "a\u0000b", "publish.properties.'owner_team'"),
+        ("key", "a\tb", "publish.properties.'a\\tb'"),
+    ],
+)
+def test_control_characters_in_what_glance_stores_are_refused(tmp_path, where, value, key):
+    # accepted at load, then sent to Glance (PostgreSQL refuses NUL in text)
+    data = base_data()
+    if where == "name":
+        data["publish"]["name"] = value
+    elif where == "value":
+        data["publish"]["properties"] = {"owner_team": value}
+    else:
+        data["publish"]["properties"] = {value: "x"}
+    path = tmp_path / "spec.toml"
+    path.write_text(_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_spec(path)
+    assert f"{key}: a control character" in info.value.message
