@@ -113,7 +113,11 @@ def build_image(
         plan = plan_from_spec(spec, accel=accel, disk=partial, answer_cd=answer_cd)
         if adjust_plan is not None:
             plan = adjust_plan(plan)
-        create_disk(partial, spec.disk.size_gib)
+        try:
+            create_disk(partial, spec.disk.size_gib)
+        except BaseException:  # not a disk worth keeping, and it would block the next build
+            _drop(partial, keep=False)
+            raise
         try:
             result = run_plan(
                 plan,

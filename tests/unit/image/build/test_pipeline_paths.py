@@ -129,3 +129,26 @@ def test_discard_partial_lets_the_build_replace_it(spec_files, tmp_path, capsys)
     assert exited.value.code == 1
     assert "build failed: stage boot timed out" in capsys.readouterr().err
     assert not partial.exists() and not out.exists()
+
+
+def test_a_failed_disk_creation_leaves_no_partial_disk(spec_files, tmp_path, monkeypatch, capsys):
+    # qemu-img failing half-way (a full disk) left its file as <out>.partial, which the next
+    # build then refused as a disk kept for debugging
+    import os
+
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "qemu-img"
+    # argv: create -q -f qcow2 PATH SIZE; writes a few bytes, then fails as a full disk would
+    fake.write_text(
+        "#!/bin/sh\nprintf QFI > \"$5\"\necho 'qemu-img: No space left on device' >&2\nexit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    spec = spec_files(boot=1)
+    out = tmp_path / "image.qcow2"
+    with pytest.raises(SystemExit) as exited:
+        _build(spec, "--out", str(out), "--accel", "tcg", "--keep-disk")
+    assert exited.value.code == 1
+    assert "qemu-img create failed (qemu-img: No space left on device)" in capsys.readouterr().err
+    assert not (tmp_path / "image.qcow2.partial").exists()
