@@ -45,8 +45,11 @@ from wincloud.model.network import NetworkData
 MAX_USER_DATA: Final = 64 * 1024
 MAX_FILE_SIZE: Final = 10 * 1024 * 1024
 _HOST_LABEL: Final = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
-# Validation context key: parse_instance has run the record-wide checks itself.
+# Validation context keys: parse_instance has run the record-wide checks itself; the record
+# comes back from the store, which checked it in full when it was written.
 _CHECKED: Final = "wincloud_checked"
+_STORED: Final = "wincloud_stored"
+_STORED_CONTEXT: Final = {_CHECKED: True, _STORED: True}
 
 
 def _check_hostname(value: str) -> str:
@@ -95,10 +98,18 @@ def _report_bad(value: Any) -> Any:
     return value
 
 
+def _check_key(value: str, info: ValidationInfo) -> str:
+    """A key line checked down to the key, except in a stored record: it was checked (and
+    stripped) when it was written, and the check costs more than the rest of the record."""
+    if info.context is not None and info.context.get(_STORED):
+        return value
+    return check_public_key(value)
+
+
 Hostname = Annotated[str, AfterValidator(_check_hostname)]
 UuidText = Annotated[str, AfterValidator(_check_uuid)]
 MacText = Annotated[str, AfterValidator(normalize_mac)]
-PublicKey = Annotated[str, AfterValidator(check_public_key)]
+PublicKey = Annotated[str, AfterValidator(_check_key)]
 Line = Annotated[str, AfterValidator(check_line)]
 Name = Annotated[str, AfterValidator(_check_name)]
 IpAddress = Annotated[IPv4Address | IPv6Address, BeforeValidator(_to_ip)]
@@ -301,11 +312,11 @@ def record_errors(data: dict[str, Any]) -> list[tuple[str, str]]:
 def load_stored_instance(data: Any, *, source: str = "instance record") -> Instance:
     """A record read back from the store, which checked it in full when it was written
     (``parse_instance``): only its structure is validated again (what rendering relies on),
-    not the slower content checks (control characters, keys parsed down to the key). A record
-    that fails is reported as ``parse_instance`` would."""
+    not the slower content checks (the record-wide checks, public keys parsed down to the
+    key). A record that fails is reported as ``parse_instance`` would."""
     if isinstance(data, dict):
         try:
-            return Instance.model_validate(data, context={_CHECKED: True})
+            return Instance.model_validate(data, context=_STORED_CONTEXT)
         except ValidationError:
             pass
     return parse_instance(data, source=source)

@@ -9,8 +9,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 
-from tests.conftest import ED25519_KEY, RSA_KEY, RSA_KEY_3072
+from tests.conftest import ED25519_KEY, RSA_KEY, RSA_KEY_3072, instance_record
 from wincloud.errors import ConfigError
+from wincloud.model import load_stored_instance, parse_instance
 from wincloud.model.keys import check_public_key
 
 
@@ -129,3 +130,15 @@ def test_only_spaces_separate_the_words():
     with_nbsp = RSA_KEY.replace(" ", "\u00a0", 1)
     assert "is not accepted" in rejected(with_nbsp)
     assert check_public_key(RSA_KEY.replace(" ", "   ", 1)) == RSA_KEY.replace(" ", "   ", 1)
+
+
+def test_a_stored_record_is_not_checked_down_to_the_key_again():
+    """The store checked the key when the record was written; reading it back checks its
+    structure only (the key check costs more than the rest of the record)."""
+    short = openssh(rsa.generate_private_key(public_exponent=65537, key_size=1024))
+    record = instance_record(public_keys={"k": short})
+    with pytest.raises(ConfigError):
+        parse_instance(dict(record))
+    assert load_stored_instance(dict(record)).public_keys == {"k": short}
+    with pytest.raises(ConfigError):  # what is not a string is still refused
+        load_stored_instance({**record, "public_keys": {"k": 5}})
