@@ -61,10 +61,11 @@ def settle_heap() -> bool:
     collector, when the service owns its process (runs on the main thread; a service run in
     another thread leaves its host's heap alone). Otherwise every full collection walks those
     objects again: in a cold boot storm, where rendering 1,000 trees allocates enough to
-    trigger one, that walk cost ~50-90 ms of the core. True when the heap was frozen."""
+    trigger one, that walk cost ~50-90 ms of the core. No collection first: it would hold up
+    the first guests by as much, for the little garbage start-up leaves. True when the heap
+    was frozen."""
     if threading.current_thread() is not threading.main_thread():
         return False
-    gc.collect()
     gc.freeze()
     return True
 
