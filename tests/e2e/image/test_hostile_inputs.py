@@ -73,3 +73,22 @@ def test_a_reg_file_that_is_a_fifo_or_a_device_is_refused(tmp_path, kind):
     assert first.startswith("error[config-error]: the .reg file is not a regular file")
     assert first.endswith(str(reg))
     assert image.read_bytes() == bytes(1 << 20)
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("--virtio-win", "error[image-error]: the virtio-win media is neither an ISO file nor"),
+        ("--agent-msi", "error[config-error]: the agent MSI is not a regular file"),
+    ],
+)
+def test_customize_inputs_that_are_fifos_are_refused(tmp_path, option, message):
+    # pycdlib's open and msiinfo blocked forever on a FIFO
+    image = tmp_path / "disk.raw"
+    image.write_bytes(bytes(1 << 20))
+    fifo = tmp_path / "input"
+    os.mkfifo(fifo)
+    done = run("customize", str(image), option, str(fifo))
+    assert done.returncode != 0
+    first = done.stderr.splitlines()[0]
+    assert first.startswith(message) and first.endswith(str(fifo))

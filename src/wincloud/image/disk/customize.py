@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
-from wincloud.errors import ImageError
+from wincloud.errors import ConfigError, ImageError
 from wincloud.image.disk.hive import Hive, RegValue, edit_hive
 from wincloud.image.disk.regfile import RegEdit, apply_reg, read_reg
 from wincloud.image.disk.virtio import DriverMedia, driver_files, inf_hardware_ids, open_media
@@ -335,6 +335,10 @@ def customize_image(image: Path, opts: CustomizeOptions) -> Plan:
 
     require_file(image)
     require_writable(image)
+    if opts.agent_msi is not None and not opts.agent_msi.is_file():  # msiinfo blocked on a FIFO
+        raise ConfigError(
+            "the agent MSI is not a regular file", subject=str(opts.agent_msi), hint="give an MSI"
+        )
     # the inputs first: a bad .reg or virtio-win ISO was found only after the appliance booted
     for reg in opts.reg_files:
         read_reg(reg)

@@ -80,6 +80,12 @@ def open_media(path: Path) -> Iterator[DriverMedia]:
     if path.is_dir():
         yield DirMedia(path)
         return
+    if not path.is_file():  # a FIFO blocked pycdlib's open forever
+        raise ImageError(
+            "the virtio-win media is neither an ISO file nor a folder",
+            subject=str(path),
+            hint="give the virtio-win ISO, or the folder it was unpacked to",
+        )
     import pycdlib
 
     iso = pycdlib.PyCdlib()
