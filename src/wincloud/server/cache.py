@@ -18,7 +18,7 @@ from collections import OrderedDict
 from typing import Final
 
 from wincloud.model import Instance
-from wincloud.server.responses import ok_response
+from wincloud.server.responses import TEXT, ok_response
 from wincloud.store.changes import IndexEntry
 from wincloud.tree import http_part, render_http_part
 from wincloud.tree.render import HTTP_PARTS
@@ -32,6 +32,7 @@ _PER_RECORD_BYTE: Final = 3
 # What guests read at boot: the roots, the newest OpenStack version, the newest EC2 version
 # (cloud-init's walk; cloudbase-init adds a few older versions, rendered on demand).
 BOOT_PARTS: Final = ("", "openstack/latest", "latest")
+_JSON: Final = "application/json"
 # Responses of bodies up to this size are shared across trees (the 4,096 last used).
 _SHARED_BODY: Final = 512
 
@@ -111,12 +112,12 @@ class Rendered:
     def _build(self, path: str, head: bool) -> int:
         """Keep the response for ``path`` (rendered already); the bytes this tree grew by."""
         body = self.files[path]
-        content_type = _content_type(path)
+        content_type = _JSON if path.endswith(".json") else TEXT
         key = (id(body), content_type, head)
         found = self.by_body.get(key)  # the same bytes under another path (version)
         grown = _PER_PATH
         if found is None:
-            if len(body) <= _SHARED_BODY:
+            if len(body) <= _SHARED_BODY:  # equal bytes in other trees: one response
                 found = _shared_response(body, content_type, head)
             else:
                 found = ok_response(body, content_type, head=head)
@@ -220,7 +221,3 @@ class TreeCache:
 def _shared_response(body: bytes, content_type: str, head: bool) -> bytes:
     """The response for a small body, built once for every tree that has the same bytes."""
     return ok_response(body, content_type, head=head)
-
-
-def _content_type(path: str) -> str:
-    return "application/json" if path.endswith(".json") else "text/plain; charset=utf-8"
