@@ -77,7 +77,11 @@ def parse_ovf_properties(raw: bytes, *, where: str) -> list[tuple[str, str]]:
         raise InvalidMetadata("not an OVF Environment document", subject=where)
     found: list[tuple[str, str]] = []
     for section in root.iter(f"{{{OVF_ENV_NS}}}PropertySection"):
-        for prop in section.iter(f"{{{OVF_ENV_NS}}}Property"):
+        # A section's own Property children only (DSP0243's layout): with iter(), sections
+        # nested in sections visited their descendants again and again (quadratic: a 4 MiB
+        # document of nested sections took two minutes) and counted each property per
+        # enclosing section.
+        for prop in section.findall(f"{{{OVF_ENV_NS}}}Property"):
             key = prop.get(f"{{{OVF_ENV_NS}}}key")
             value = prop.get(f"{{{OVF_ENV_NS}}}value", "")
             if key:

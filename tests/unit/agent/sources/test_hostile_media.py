@@ -315,3 +315,18 @@ def test_a_password_server_trickling_headers_is_abandoned_at_the_deadline(platfo
         router.close()
     assert (md.instance_id, md.admin_pass) == ("i-9", None)
     assert router.abandoned.is_set()  # the agent hung up, not the server
+
+
+def test_ovf_properties_of_nested_sections_are_read_once():
+    """A section inside a section (not DSP0243's layout, but XML allows it): each property is
+    read from the section that holds it, once, not again for every enclosing section."""
+    inner = '<Property oe:key="public-keys" oe:value="ssh-ed25519 AAAA one"/>'
+    doc = (
+        f'<Environment xmlns="{NS}" xmlns:oe="{NS}">'
+        + "<PropertySection>" * 3
+        + inner
+        + "</PropertySection>" * 3
+        + "</Environment>"
+    ).encode()
+    md = metadata_from_ovf(doc, source="ovf", where="ovf-env.xml")
+    assert list(md.public_keys.values()) == ["ssh-ed25519 AAAA one"]
