@@ -16,6 +16,7 @@ from tests.unit.agent.conftest import with_section
 from wincloud.agent.config import AgentConfig
 from wincloud.agent.http import create_client
 from wincloud.agent.sources import SourceDeps
+from wincloud.agent.sources._shellvars import MAX_ASSIGNMENTS, parse_shell_vars
 from wincloud.agent.sources.base import MAX_PUBLIC_KEYS
 from wincloud.agent.sources.cloudstack import CloudStackSource, parse_cloudstack
 from wincloud.agent.sources.nocloud import parse_nocloud
@@ -330,3 +331,29 @@ def test_ovf_properties_of_nested_sections_are_read_once():
     ).encode()
     md = metadata_from_ovf(doc, source="ovf", where="ovf-env.xml")
     assert list(md.public_keys.values()) == ["ssh-ed25519 AAAA one"]
+
+
+def test_context_values_read_as_bash_reads_them():
+    """Expected values from ``bash -c '. file; printf %q'`` on the same text."""
+    text = (
+        'A=abc\\ def\'x y\'"q\\"r\\$s\\\\t\\a"tail\n'
+        'B="multi\nline"x\\\ny\n'
+        "C=a:b~c:'~'\n"
+        "D=\"a'b\"'c\"d'\n"
+        "E=x=y#z\n"
+    )
+    env = parse_shell_vars(text, where="context.sh")
+    assert env == {
+        "A": 'abc defx yq"r$s\\t\\atail',
+        "B": "multi\nlinexy",
+        "C": "a:b~c:~",
+        "D": "a'bc\"d",
+        "E": "x=y#z",
+    }
+
+
+def test_a_context_of_endless_repeated_assignments_is_refused():
+    text = "VMID=1\n" + "A=''\n" * (MAX_ASSIGNMENTS + 1)
+    with pytest.raises(InvalidMetadata, match=f"more than {MAX_ASSIGNMENTS} assignments"):
+        parse_shell_vars(text, where="context.sh")
+    assert parse_shell_vars("A=1\n" * MAX_ASSIGNMENTS, where="context.sh") == {"A": "1"}
