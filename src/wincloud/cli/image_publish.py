@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from wincloud.image.disk.inspect import ImageReport
     from wincloud.image.glance import Progress
 
+MAX_REPORT_BYTES = 16 << 20
+"""An inspection report is a few KiB; a bound keeps /dev/zero from being read forever."""
+
 
 def _connect(cloud: str | None) -> Any:
     try:
@@ -48,8 +51,10 @@ def _read_report(image: Path, report_file: Path | None) -> ImageReport:
 
     if report_file is None:
         return inspect_image(image)
+    from wincloud.image.infile import read_regular
+
     try:
-        data = json.loads(report_file.read_text())
+        data = json.loads(read_regular(report_file, limit=MAX_REPORT_BYTES))
     except (OSError, ValueError) as exc:
         raise ConfigError(
             f"cannot read the inspection report ({exc})",

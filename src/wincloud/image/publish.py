@@ -11,7 +11,7 @@ Glance property at stake.
 
 from __future__ import annotations
 
-import dataclasses
+import json
 import logging
 import math
 import re
@@ -240,23 +240,24 @@ def plan_image(spec: ImageSpec, report: ImageReport) -> ImagePlan:
     )
 
 
-def report_from_json(data: Mapping[str, Any]) -> ImageReport:
+def report_from_json(data: Any) -> ImageReport:
     """An ImageReport from the JSON of ``wincloud image inspect --json`` (unknown keys ignored,
-    so a report from a newer wincloud still reads)."""
+    so a report from a newer wincloud still reads). Types are checked strictly: a hand-edited
+    ``"generalized": "no"`` was true, ``"virtual_size": "big"`` a traceback."""
+    from pydantic import TypeAdapter, ValidationError
+
     from wincloud.image.disk.inspect import ImageReport
-    from wincloud.image.disk.windows import WindowsInfo
 
     try:
-        windows_data = data.get("windows")
-        windows = None
-        if windows_data is not None:
-            names = {f.name for f in dataclasses.fields(WindowsInfo)}
-            windows = WindowsInfo(**{k: v for k, v in windows_data.items() if k in names})
-        names = {f.name for f in dataclasses.fields(ImageReport)} - {"windows"}
-        return ImageReport(windows=windows, **{k: v for k, v in data.items() if k in names})
-    except (TypeError, AttributeError) as exc:
+        # JSON mode: strict types, yet a JSON object stands for the dataclass
+        return TypeAdapter(ImageReport).validate_json(json.dumps(data), strict=True)
+    except ValidationError as exc:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc']) or 'the report'}: {e['msg']}"
+            for e in exc.errors(include_url=False)[:3]
+        ]
         raise ImageError(
-            f"not an inspection report ({exc})",
+            f"not an inspection report ({'; '.join(problems)})",
             hint="write it with `wincloud image inspect IMAGE --json`",
         ) from None
 

@@ -92,3 +92,18 @@ def test_customize_inputs_that_are_fifos_are_refused(tmp_path, option, message):
     assert done.returncode != 0
     first = done.stderr.splitlines()[0]
     assert first.startswith(message) and first.endswith(str(fifo))
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_a_publish_report_that_is_a_fifo_or_a_device_is_refused(tmp_path, kind):
+    spec = write_spec_files(tmp_path / "spec")
+    image = tmp_path / "disk.qcow2"
+    image.write_bytes(b"QFI\xfb")
+    report = tmp_path / "report.json" if kind == "fifo" else Path("/dev/zero")
+    if kind == "fifo":
+        os.mkfifo(report)
+    done = run("publish", str(image), "--spec", str(spec), "--report", str(report), "--dry-run")
+    assert done.returncode == 2
+    first = done.stderr.splitlines()[0]
+    assert first.startswith("error[config-error]: cannot read the inspection report (not a")
+    assert first.endswith(str(report))
