@@ -1,8 +1,9 @@
 """The new sources end to end. CloudStack: a virtual router (metadata on :80, password server
 on :8080, ``sources_server.py``) in the server's network namespace, found by the agent in the
 guest's namespace through its DHCP lease file, as on a real CloudStack guest network.
-OpenNebula and OVF: real ISO images (genisoimage, as those clouds make them) found by their
-labels in the guest root's /dev/disk/by-label, with the guest's network down."""
+OpenNebula, OVF and Proxmox's configdrive2 and NoCloud drives: real ISO images (genisoimage,
+as those clouds make them) found by their labels in the guest root's /dev/disk/by-label, with
+the guest's network down."""
 
 from __future__ import annotations
 
@@ -98,6 +99,7 @@ def make_iso(folder: Path, label: str, files: dict[str, bytes]) -> Path:
     content = folder / f"iso-{label.replace(' ', '_')}"
     content.mkdir()
     for name, data in files.items():
+        (content / name).parent.mkdir(parents=True, exist_ok=True)
         (content / name).write_bytes(data)
     image = folder / f"{label.replace(' ', '_')}.iso"
     done = subprocess.run(
@@ -154,3 +156,65 @@ def test_drive_sources_with_the_network_down(
     assert guest.password_matches("cloudadmin", password)  # USERNAME / username property
     assert "FixtureKeyOne" in (guest.file("/home/cloudadmin/.ssh/authorized_keys") or "")
     assert password not in stderr
+
+
+PROXMOX = FIXTURE.parent / "proxmox"
+
+
+def tree_files(folder: Path) -> dict[str, bytes]:
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
+
+
+def test_proxmox_configdrive2_for_windows_with_the_network_down(netns, tmp_path):
+    """``citype: configdrive2``: admin_pass and key-0 in meta_data.json, an empty
+    vendor_data.json (read as none, not as a broken drive), ENI network not applied."""
+    if shutil.which("genisoimage") is None:
+        pytest.skip("genisoimage is not installed")
+    guest = Guest(netns, tmp_path)
+    files = tree_files(PROXMOX / "configdrive2-windows")
+    attach(guest, make_iso(tmp_path, "config-2", files), "config-2")
+    netns.set_guest_link(False)
+    guest.config.write_text(
+        'sources = ["configdrive", "cloudstack"]\n'
+        'plugins = ["users", "password", "ssh_keys"]\n'
+        "allow_reboot = false\n"
+        "[retry]\nattempts = 1\n"
+        '[users]\nusername = "cloudadmin"\n'
+    )
+    status, stderr = boot(netns, guest)
+    assert status == 0, stderr
+    assert guest.password_matches("cloudadmin", "Pve-Pass-2026!")
+    assert "FixtureKeyOne" in (guest.file("/home/cloudadmin/.ssh/authorized_keys") or "")
+    assert "Pve-Pass-2026!" not in stderr
+    state = guest.state()
+    assert state is not None
+    assert state["instance_id"] == "df9d6df93b1a5e8ae0b32a839dff4f00c8ee0327"
+
+
+def test_proxmox_nocloud_drive_with_the_network_down(netns, tmp_path):
+    """``citype: nocloud``, label ``cidata``: meta-data's instance id, an empty vendor-data
+    (read as none), and the user-data's cloud-config (its host name; its cloud-init default
+    user keys ``user``/``password``/``ssh_authorized_keys`` are not applied: docs/sources.md)."""
+    if shutil.which("genisoimage") is None:
+        pytest.skip("genisoimage is not installed")
+    guest = Guest(netns, tmp_path)
+    attach(guest, make_iso(tmp_path, "cidata", tree_files(PROXMOX / "nocloud")), "cidata")
+    netns.set_guest_link(False)
+    guest.config.write_text(
+        'sources = ["nocloud", "cloudstack"]\n'
+        'plugins = ["cloudconfig"]\n'
+        "allow_reboot = false\n"
+        "[retry]\nattempts = 1\n"
+    )
+    status, stderr = boot(netns, guest)
+    assert status == 0, stderr
+    state = guest.state()
+    assert state is not None
+    assert state["instance_id"] == "e7597e4a9af70f9bb37e9a61ba7caa0846fbc708"
+    assert "source selected name=nocloud" in stderr
+    assert guest.file("/etc/hostname") == "lin-pve-02\n"  # the user-data's cloud-config
+    assert "Pve-Pass-2026!" not in stderr
