@@ -14,22 +14,26 @@ from wincloud.server.settings import Listen, ServerSettings
 
 @pytest.fixture
 def unfrozen() -> Iterator[None]:
+    thresholds = gc.get_threshold()
     gc.unfreeze()
+    gc.set_threshold(700, 10, 10)  # Python's default
     yield
     gc.unfreeze()
+    gc.set_threshold(*thresholds)
 
 
-def test_a_service_that_owns_its_process_sets_its_start_up_heap_aside(repo, unfrozen):
+def test_a_service_that_owns_its_process_tunes_its_garbage_collector(repo, unfrozen):
     settings = ServerSettings(listen=Listen("127.0.0.1", 0), access_log="off")
     service = run.Service(repo, settings)
-    frozen: list[int] = []
+    seen: list[tuple[int, int]] = []
 
     def ready(_addresses: list[tuple[str, int]]) -> None:
-        frozen.append(gc.get_freeze_count())
+        seen.append((gc.get_freeze_count(), gc.get_threshold()[0]))
         service.stop()
 
     service.run(ready)  # on the main thread, as `wincloud metadata serve` runs it
-    assert frozen and frozen[0] > 0
+    assert seen and seen[0][0] > 0
+    assert seen[0][1] == run.GC_YOUNG
 
 
 def test_a_service_run_in_a_thread_leaves_its_hosts_heap_alone(unfrozen):
@@ -39,3 +43,4 @@ def test_a_service_run_in_a_thread_leaves_its_hosts_heap_alone(unfrozen):
     thread.join(timeout=10)
     assert done == [False]
     assert gc.get_freeze_count() == 0
+    assert gc.get_threshold()[0] == 700
