@@ -57,4 +57,7 @@ def test_signal_stops_qemu_and_drops_or_keeps_the_partial_disk(tmp_path, signum,
     assert qemu_gone, "QEMU outlived the build"
     assert not out.exists()
     assert out.with_name("ws.qcow2.partial").exists() == keep
+    # the operator learns where the kept disk is (the exit status alone said nothing)
+    said = build.stderr.read().decode() if build.stderr else ""
+    assert (f"partial disk kept at {out}.partial" in said) == keep
     assert list((tmp_path / "tmp").iterdir()) == []

@@ -126,8 +126,10 @@ def build_image(
                 progress=progress or NullProgress(),
                 stage_screenshots=options.screenshot_dir is not None,
             )
-        except BaseException:
-            _drop(partial, keep=keep)
+        except BaseException as exc:
+            if _drop(partial, keep=keep):
+                why = "interrupted" if isinstance(exc, KeyboardInterrupt) else "failed"
+                log.warning("build %s; partial disk kept at %s", why, partial)
             raise
     if not result.verdict.ok:
         raise BuildFailed(result, out=out, disk_kept=partial if _drop(partial, keep=keep) else None)
