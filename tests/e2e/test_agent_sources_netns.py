@@ -30,14 +30,11 @@ def _namespaces_possible() -> None:
         pytest.skip(reason)
 
 
-def start_router(netns: NetNs, folder: Path) -> Path:
+def start_router(netns: NetNs, folder: Path, mode: str = "") -> Path:
     log = folder / "router.log"
+    argv = [PYTHON, str(HERE / "sources_server.py"), METADATA_IP, str(FIXTURE), PASSWORD]
     with log.open("ab") as out:
-        proc = netns.spawn(
-            netns.server,
-            [PYTHON, str(HERE / "sources_server.py"), METADATA_IP, str(FIXTURE), PASSWORD],
-            log=out,
-        )
+        proc = netns.spawn(netns.server, [*argv, mode] if mode else argv, log=out)
     wait_for_line(log, "listening", proc, within=30)
     return log
 
@@ -78,6 +75,50 @@ def test_cloudstack_router_found_by_lease_configures_the_guest(netns, tmp_path):
     assert PASSWORD not in stderr  # the password never reaches the log
     state = guest.state()
     assert state is not None and state["instance_id"] == "i-2-17-VM"
+
+
+def cloudstack_guest(netns: NetNs, tmp_path: Path) -> Guest:
+    guest = Guest(netns, tmp_path)
+    lease = guest.root / "var/lib/dhcp/dhclient.eth0.leases"
+    lease.parent.mkdir(parents=True)
+    lease.write_text(f"lease {{\n  option dhcp-server-identifier {METADATA_IP};\n}}\n")
+    guest.config.write_text(
+        'sources = ["cloudstack"]\n'
+        'plugins = ["hostname", "users", "password", "ssh_keys"]\n'
+        "allow_reboot = false\n"
+        "[retry]\nattempts = 2\nbackoff = 0.2\nmax_delay = 0.5\n"
+        "[cloudstack]\ntimeout = 2.0\n"
+        '[users]\nusername = "cloudadmin"\n'
+    )
+    return guest
+
+
+@pytest.mark.parametrize("mode", ["silent", "huge"])
+def test_a_hostile_password_server_costs_the_password_only(netns, tmp_path, mode):
+    """A password server that never answers, or answers without end: the request is given
+    up at its deadline or its size bound, and the router's metadata still configures the
+    guest; no password is set (none was read)."""
+    log = start_router(netns, tmp_path, mode)
+    guest = cloudstack_guest(netns, tmp_path)
+    status, stderr = boot(netns, guest)
+    assert status == 0, stderr
+    assert "password request send_my_password" in log.read_text()
+    assert guest.file("/etc/hostname") == "win-cs-01\n"
+    assert "FixtureKeyTwo" in (guest.file("/home/cloudadmin/.ssh/authorized_keys") or "")
+    assert not guest.password_matches("cloudadmin", PASSWORD)
+    assert "password server unavailable" in stderr
+
+
+def test_a_failed_acknowledgement_leaves_the_password_with_the_router(netns, tmp_path):
+    log = start_router(netns, tmp_path, "ack-error")
+    guest = cloudstack_guest(netns, tmp_path)
+    status, stderr = boot(netns, guest)
+    assert status == 0, stderr
+    assert guest.password_matches("cloudadmin", PASSWORD)  # set: the plugin is done
+    assert "password request saved_password" in log.read_text()
+    assert "acknowledged" not in log.read_text()
+    assert "password not acknowledged" in stderr
+    assert PASSWORD not in stderr
 
 
 def test_no_router_behind_the_lease_is_no_metadata(netns, tmp_path):
