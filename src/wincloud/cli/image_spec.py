@@ -73,8 +73,8 @@ def unattend(spec_path: Path, stage: str, out: Path | None) -> None:
     if out is None:
         click.echo(data.decode("ascii"), nl=False)
         return
-    _refuse_spec_inputs(out, spec)
     check_output(out, "answer file")
+    _refuse_spec_inputs(out, spec)
     write_output(out, data, what="answer file")
 
 

@@ -25,6 +25,7 @@ import io
 import logging
 import os
 import re
+import stat
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
@@ -277,7 +278,15 @@ def check_output(out: Path, what: str) -> None:
     folder, device or pipe (``/dev/null`` would be replaced by a file), or a parent that is not
     a writable folder. Creates the missing parent folders."""
     hint = "give --out the path of a file in a writable folder"
-    if out.exists() and not out.is_file():
+    try:
+        mode: int | None = out.stat().st_mode
+    except FileNotFoundError:
+        mode = None
+    except OSError as exc:  # a name too long, a parent that is a file, a loop of links
+        raise ImageError(
+            f"cannot use the {what} path ({exc.strerror})", subject=str(out), hint=hint
+        ) from None
+    if mode is not None and not stat.S_ISREG(mode):
         raise ImageError(
             f"the {what} path exists and is not a regular file", subject=str(out), hint=hint
         )

@@ -40,6 +40,9 @@ from wincloud.productkeys import edition_id_from_image_name
 
 MAX_SPEC_BYTES: Final = 1 << 20
 GLANCE_INT_MAX: Final = 2**31 - 1
+MAX_PATH_BYTES: Final = 4095
+MAX_NAME_BYTES: Final = 255
+"""Linux's PATH_MAX (less the NUL) and NAME_MAX: longer paths were an OSError traceback."""
 FILE_KEYS: Final = ("source", "drivers.virtio_win_iso", "drivers.extra", "agent.msi")
 """What ``require_files`` checks; ``source`` is ``source.iso`` or ``source.wim``."""
 
@@ -57,6 +60,14 @@ def _resolve(value: Any, info: ValidationInfo) -> Any:
         raise ValueError("an empty path (give a file, relative to the spec's folder)")
     if not isinstance(value, str):
         return value  # the Path validator reports the type
+    if "\x00" in value:
+        raise ValueError("a path cannot hold a NUL character")
+    if len(value.encode("utf-8", "surrogateescape")) > MAX_PATH_BYTES or any(
+        len(part.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES for part in Path(value).parts
+    ):
+        raise ValueError(
+            f"a path longer than Linux allows ({MAX_PATH_BYTES} bytes, {MAX_NAME_BYTES} a name)"
+        )
     base = (info.context or {}).get("base")
     path = Path(value).expanduser()
     if not path.is_absolute() and isinstance(base, Path):
@@ -224,7 +235,10 @@ class ImageSpec(_Section):
         lic = data.get("licensing") if isinstance(data, dict) else None
         mode = lic.get("mode") if isinstance(lic, dict) else None
         if isinstance(mode, str) and mode.startswith("file:") and len(mode) > len("file:"):
-            path = _resolve(mode[len("file:") :], info)
+            try:
+                path = _resolve(mode[len("file:") :], info)
+            except ValueError as exc:
+                raise ValueError(f"licensing.mode: {exc}") from None
             data = {**data, "licensing": {**lic, "mode": f"file:{path}"}}  # type: ignore[dict-item]
         return data
 

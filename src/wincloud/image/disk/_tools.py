@@ -18,6 +18,7 @@ import logging
 import os
 import re
 import signal
+import stat
 import subprocess
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
@@ -89,15 +90,20 @@ BOOT_SIGNATURE: Final = b"\x55\xaa"
 
 def require_file(path: Path) -> None:
     """The image argument names a regular file (or a link to one)."""
-    if path.is_file():
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise ImageError(
+            "no such file (expected a disk image)", subject=str(path), hint=DISK_HINT
+        ) from None
+    except OSError as exc:  # a name too long, a parent that is a file, a loop of links
+        raise ImageError(
+            f"cannot use the image path ({exc.strerror})", subject=str(path), hint=DISK_HINT
+        ) from None
+    if stat.S_ISREG(mode):
         return
-    if path.is_dir():
-        what = "a folder, not a disk image"
-    elif path.exists():
-        what = "not a regular file, so not a disk image"
-    else:
-        what = "no such file (expected a disk image)"
-    raise ImageError(what, subject=str(path), hint=DISK_HINT)
+    what = "a folder," if stat.S_ISDIR(mode) else "not a regular file, so"
+    raise ImageError(f"{what} not a disk image", subject=str(path), hint=DISK_HINT)
 
 
 def check_is_disk(path: Path, info: ImageInfo) -> None:

@@ -274,3 +274,27 @@ def test_out_that_is_an_input_of_the_spec_is_refused(spec_files, capsys, name, k
     err = capsys.readouterr().err
     assert err.startswith(f"error[image-error]: the answer CD would replace {key}")
     assert target.read_bytes() == before
+
+
+@pytest.mark.parametrize("command", ["unattend", "media", "build"])
+def test_an_out_name_too_long_is_one_error_line(spec_files, tmp_path, capsys, command):
+    # os.stat's ENAMETOOLONG escaped as an OSError traceback (exit status 70)
+    from wincloud.cli import main
+
+    out = tmp_path / ("a" * 300)
+    with pytest.raises(SystemExit) as exited:
+        main(["image", command, str(spec_files()), "--out", str(out)])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "(File name too long)" in err.splitlines()[0] and "Traceback" not in err
+
+
+@pytest.mark.parametrize("command", ["inspect", "customize"])
+def test_an_image_name_too_long_is_one_error_line(tmp_path, capsys, command):
+    from wincloud.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(["image", command, str(tmp_path / ("a" * 300))])
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[image-error]: cannot use the image path (File name too long)")

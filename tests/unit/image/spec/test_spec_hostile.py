@@ -103,3 +103,24 @@ def test_control_characters_in_what_glance_stores_are_refused(tmp_path, where, v
     with pytest.raises(ConfigError) as info:
         load_spec(path)
     assert f"{key}: a control character" in info.value.message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("agent.msi", "a" * 5000, "a path longer than Linux allows"),
+        ("agent.msi", "dist/" + "b" * 300 + ".msi", "a path longer than Linux allows"),
+        ("drivers.virtio_win_iso", "virtio\u0000.iso", "a path cannot hold a NUL character"),
+        ("licensing.mode", "file:" + "k" * 300, "a path longer than Linux allows"),
+    ],
+)
+def test_paths_the_system_cannot_open_are_named_at_load(tmp_path, key, value, problem):
+    # a 300-byte name was an OSError (File name too long) traceback in check --require-files
+    data = base_data()
+    section, name = key.split(".")
+    data[section][name] = value
+    path = tmp_path / "spec.toml"
+    path.write_text(_dump(data), encoding="utf-8")
+    with pytest.raises(ConfigError) as info:
+        load_spec(path).require_files()
+    assert f"{key}: {problem}" in info.value.message
