@@ -9,7 +9,23 @@ from typing import ClassVar, Protocol
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.sources.base import SourceDeps
 from wincloud.agent.tree import DirTree, DriveTree, Tree
-from wincloud.errors import PlatformError, SourceUnavailable
+from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
+
+
+def read_top_file(tree: Tree, name: str) -> bytes | None:
+    """The drive's top-level file ``name``; when absent, the one file whose name differs from
+    it only in case (``CONTEXT.SH`` on an ISO written without Joliet or Rock Ridge names,
+    ``OVF-ENV.XML``), as Windows finds it on the mounted CD. Several such files are refused:
+    which one a reader took would depend on the platform."""
+    raw = tree.read(name)
+    if raw is not None:
+        return raw
+    matches = [n for n in tree.children("") if n.casefold() == name.casefold()]
+    if len(matches) > 1:
+        raise InvalidMetadata(
+            f"{len(matches)} files named {name} in different cases", subject=tree.where
+        )
+    return tree.read(matches[0]) if matches else None
 
 
 class DriveConfig(Protocol):

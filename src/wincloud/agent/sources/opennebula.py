@@ -20,7 +20,7 @@ import logging
 from typing import Any, ClassVar, Final
 
 from wincloud.agent.metadata import InstanceMetadata
-from wincloud.agent.sources._labelled import LabelledDriveSource
+from wincloud.agent.sources._labelled import LabelledDriveSource, read_top_file
 from wincloud.agent.sources._shellvars import parse_shell_vars
 from wincloud.agent.sources.base import SourceDeps, checked_instance_id, key_lines
 from wincloud.agent.tree import Tree
@@ -145,7 +145,7 @@ def network_from_context(env: dict[str, str]) -> dict[str, Any] | None:
 
 def parse_opennebula(tree: Tree, *, source: str) -> InstanceMetadata:
     where = f"{tree.where}/{CONTEXT_FILE}"
-    raw = tree.read(CONTEXT_FILE)
+    raw = read_top_file(tree, CONTEXT_FILE)
     if raw is None:
         raise InvalidMetadata(f"no {CONTEXT_FILE}", subject=tree.where, hint="is this OpenNebula?")
     if len(raw) > MAX_CONTEXT:

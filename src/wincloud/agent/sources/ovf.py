@@ -18,7 +18,7 @@ import re
 from typing import ClassVar, Final
 
 from wincloud.agent.metadata import InstanceMetadata
-from wincloud.agent.sources._labelled import LabelledDriveSource
+from wincloud.agent.sources._labelled import LabelledDriveSource, read_top_file
 from wincloud.agent.sources.base import SourceDeps, checked_instance_id, key_lines
 from wincloud.agent.tree import Tree
 from wincloud.errors import InvalidMetadata
@@ -123,7 +123,7 @@ def metadata_from_ovf(raw: bytes, *, source: str, where: str) -> InstanceMetadat
 
 
 def parse_ovf(tree: Tree, *, source: str) -> InstanceMetadata:
-    raw = tree.read(ENV_FILE) or tree.read(ENV_FILE.upper())
+    raw = read_top_file(tree, ENV_FILE)
     if raw is None:
         raise InvalidMetadata(f"no {ENV_FILE}", subject=tree.where, hint="is this an OVF drive?")
     return metadata_from_ovf(raw, source=source, where=f"{tree.where}/{ENV_FILE}")

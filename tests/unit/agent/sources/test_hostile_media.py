@@ -21,7 +21,7 @@ from wincloud.agent.sources.base import MAX_PUBLIC_KEYS
 from wincloud.agent.sources.cloudstack import CloudStackSource, parse_cloudstack
 from wincloud.agent.sources.nocloud import parse_nocloud
 from wincloud.agent.sources.opennebula import parse_opennebula
-from wincloud.agent.sources.ovf import metadata_from_ovf
+from wincloud.agent.sources.ovf import metadata_from_ovf, parse_ovf
 from wincloud.agent.sources.vmware import VMwareSource, parse_guestinfo
 from wincloud.agent.tree import MemoryTree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
@@ -357,3 +357,31 @@ def test_a_context_of_endless_repeated_assignments_is_refused():
     with pytest.raises(InvalidMetadata, match=f"more than {MAX_ASSIGNMENTS} assignments"):
         parse_shell_vars(text, where="context.sh")
     assert parse_shell_vars("A=1\n" * MAX_ASSIGNMENTS, where="context.sh") == {"A": "1"}
+
+
+SINGLE_FILE = {
+    "opennebula": (
+        "context.sh",
+        b"VMID=41\n",
+        lambda tree: parse_opennebula(tree, source="opennebula"),
+    ),
+    "ovf": (
+        "ovf-env.xml",
+        ovf_env(("instance-id", "41")),
+        lambda tree: parse_ovf(tree, source="ovf"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", [str.upper, str.title, str.lower])
+@pytest.mark.parametrize(("name", "data", "parse"), SINGLE_FILE.values(), ids=SINGLE_FILE.keys())
+def test_the_drive_file_is_found_whatever_its_case(name, data, parse, case):
+    """As Windows finds it on the mounted CD (a case-insensitive file system)."""
+    assert parse(MemoryTree({case(name): data})).instance_id == "41"
+
+
+@pytest.mark.parametrize(("name", "data", "parse"), SINGLE_FILE.values(), ids=SINGLE_FILE.keys())
+def test_two_drive_files_differing_in_case_only_are_refused(name, data, parse):
+    tree = MemoryTree({name.upper(): data, name.title(): data})
+    with pytest.raises(InvalidMetadata, match="in different cases"):
+        parse(tree)
