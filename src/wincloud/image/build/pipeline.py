@@ -94,7 +94,8 @@ def build_image(
     check_output(out, "disk image")
     refuse_inputs(out, spec, "disk image")
     check_output(partial, "partial disk")
-    if partial.exists() and not options.discard_partial:
+    in_the_way = partial.is_symlink() or partial.exists()
+    if in_the_way and not options.discard_partial:
         raise ImageError(
             "a partial disk from an earlier build is in the way (kept for debugging with "
             "--keep-disk, or left by a build that was killed)",
@@ -114,6 +115,9 @@ def build_image(
         if adjust_plan is not None:
             plan = adjust_plan(plan)
         try:
+            # the old file goes first: qemu-img would write through a link at this path
+            with contextlib.suppress(FileNotFoundError):
+                partial.unlink()
             create_disk(partial, spec.disk.size_gib)
         except BaseException:  # not a disk worth keeping, and it would block the next build
             _drop(partial, keep=False)

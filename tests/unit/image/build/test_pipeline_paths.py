@@ -152,3 +152,25 @@ def test_a_failed_disk_creation_leaves_no_partial_disk(spec_files, tmp_path, mon
     assert exited.value.code == 1
     assert "qemu-img create failed (qemu-img: No space left on device)" in capsys.readouterr().err
     assert not (tmp_path / "image.qcow2.partial").exists()
+
+
+def test_a_link_at_the_partial_path_is_refused_and_never_written_through(
+    spec_files, tmp_path, capsys
+):
+    # a dangling link was not "in the way" (exists() follows it) and qemu-img created the
+    # disk at its target; with --discard-partial a link to a file was written through
+    victim = tmp_path / "precious.img"
+    partial = tmp_path / "image.qcow2.partial"
+    partial.symlink_to(victim)
+    spec = spec_files(boot=1, firmware="bios", secure_boot=False)
+    out = tmp_path / "image.qcow2"
+    with pytest.raises(SystemExit) as exited:
+        _build(spec, "--out", str(out), "--accel", "tcg")
+    assert exited.value.code == 1
+    assert "a partial disk from an earlier build is in the way" in capsys.readouterr().err
+    assert not victim.exists()
+    victim.write_bytes(b"keep me")
+    with pytest.raises(SystemExit):
+        _build(spec, "--out", str(out), "--accel", "tcg", "--discard-partial")
+    assert victim.read_bytes() == b"keep me"
+    assert not partial.is_symlink()
