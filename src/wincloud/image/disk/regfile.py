@@ -156,6 +156,7 @@ def parse_reg(text: str, *, subject: str) -> list[RegEdit]:
             inner = line[1:-1]
             if inner.startswith("-"):
                 hive, key = _split_root(inner[1:], where)
+                _refuse_vital_delete(hive, key, where)
                 edits.append(RegEdit(hive, key, None, None))
                 current = None
             else:
@@ -172,6 +173,33 @@ def parse_reg(text: str, *, subject: str) -> list[RegEdit]:
             raise ConfigError("expected '=' after the value name", subject=where)
         edits.append(RegEdit(current[0], current[1], name, _value(rest.lstrip()[1:], where)))
     return edits
+
+
+_CONTROL_SET: Final = re.compile(r"(?i)(?:CurrentControlSet|ControlSet\d{3})")
+_VITAL_SOFTWARE: Final = frozenset({"microsoft", "classes"})
+_VITAL_SYSTEM: Final = frozenset({"select", "mounteddevices"})
+_VITAL_IN_CONTROL_SET: Final = frozenset({"control", "services", "enum"})
+
+
+def _refuse_vital_delete(hive: str, key: str, where: str) -> None:
+    """A ``[-...]`` line that would leave Windows unbootable: a hive's root, a control set,
+    its Control, Services or Enum key, SYSTEM\\Select or MountedDevices, SOFTWARE\\Microsoft
+    or Classes. Deleting their subkeys is fine."""
+    parts = [p.lower() for p in key.split("\\") if p]
+    vital = not parts
+    if hive == "SOFTWARE" and len(parts) == 1:
+        vital = parts[0] in _VITAL_SOFTWARE
+    elif hive == "SYSTEM" and len(parts) == 1:
+        vital = parts[0] in _VITAL_SYSTEM or bool(_CONTROL_SET.fullmatch(parts[0]))
+    elif hive == "SYSTEM" and len(parts) == 2 and _CONTROL_SET.fullmatch(parts[0]):
+        vital = parts[1] in _VITAL_IN_CONTROL_SET
+    if vital:
+        shown = "HKEY_LOCAL_MACHINE\\" + "\\".join([hive, *key.split("\\")]).rstrip("\\")
+        raise ConfigError(
+            f"refusing to delete {shown}: Windows would not boot without it",
+            subject=where,
+            hint="delete the subkeys you mean instead",
+        )
 
 
 def map_key(key: str, hive_name: str, control_set: str) -> str:

@@ -119,3 +119,37 @@ def test_out_of_range_numbers_are_refused_not_truncated(value):
     with pytest.raises(ConfigError) as info:
         parse_reg(text, subject="x.reg")
     assert info.value.subject == "x.reg:3"
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "SOFTWARE",
+        "SOFTWARE\\Microsoft",
+        "SOFTWARE\\Classes",
+        "SYSTEM",
+        "SYSTEM\\CurrentControlSet",
+        "SYSTEM\\ControlSet001",
+        "SYSTEM\\currentcontrolset\\Services",
+        "SYSTEM\\ControlSet002\\Control",
+        "SYSTEM\\CurrentControlSet\\Enum",
+        "SYSTEM\\Select",
+        "SYSTEM\\MountedDevices",
+    ],
+)
+def test_deleting_a_key_windows_boots_from_is_refused_at_parse(key):
+    # [-HKLM\SYSTEM\CurrentControlSet] deleted ControlSet001 (the image no longer booted);
+    # a hive root was refused only after the appliance had booted
+    text = f"Windows Registry Editor Version 5.00\n\n[-HKEY_LOCAL_MACHINE\\{key}]\n"
+    with pytest.raises(ConfigError, match="refusing to delete HKEY_LOCAL_MACHINE") as caught:
+        parse_reg(text, subject="x.reg")
+    assert caught.value.subject == "x.reg:3"
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["SOFTWARE\\OldVendor", "SOFTWARE\\Microsoft\\Foo", "SYSTEM\\CurrentControlSet\\Services\\Foo"],
+)
+def test_deleting_ordinary_keys_is_fine(key):
+    text = f"Windows Registry Editor Version 5.00\n\n[-HKEY_LOCAL_MACHINE\\{key}]\n"
+    assert parse_reg(text, subject="x.reg")[0].value is None
