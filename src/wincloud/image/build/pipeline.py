@@ -103,6 +103,14 @@ def build_image(
             hint="move or delete it, or pass --discard-partial to let this build replace it",
         )
     if options.screenshot_dir is not None:
+        shots = options.screenshot_dir.absolute()
+        if shots in (out.absolute(), partial.absolute()):
+            # the folder made there would have stopped the final rename after the install
+            raise ImageError(
+                "--screenshot-dir is the path of the disk image",
+                subject=str(options.screenshot_dir),
+                hint="give --screenshot-dir a folder of its own",
+            )
         _check_folder(options.screenshot_dir)
     keep = spec.build.keep_disk_on_failure if options.keep_disk is None else options.keep_disk
     accel = choose_accel(options.accel or spec.build.accel)

@@ -174,3 +174,18 @@ def test_a_link_at_the_partial_path_is_refused_and_never_written_through(
         _build(spec, "--out", str(out), "--accel", "tcg", "--discard-partial")
     assert victim.read_bytes() == b"keep me"
     assert not partial.is_symlink()
+
+
+@pytest.mark.parametrize("suffix", ["", ".partial"])
+def test_screenshot_dir_at_the_output_path_is_refused_before_qemu(
+    spec_files, tmp_path, capsys, suffix
+):
+    # the folder made at --out stopped the final rename (a traceback after the install)
+    spec = spec_files(boot=1)
+    out = tmp_path / "image.qcow2"
+    with pytest.raises(SystemExit) as exited:
+        _build(spec, "--out", str(out), "--accel", "tcg", "--screenshot-dir", f"{out}{suffix}")
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error[image-error]: --screenshot-dir is the path of the disk image")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["spec"]
