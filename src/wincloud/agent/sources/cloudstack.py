@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 
 from wincloud.agent import http
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
-from wincloud.agent.sources.base import SourceDeps, key_lines
+from wincloud.agent.sources.base import SourceDeps, checked_instance_id, key_lines
 from wincloud.agent.tree import HttpTree, Tree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
 from wincloud.secret import Secret
@@ -61,8 +61,7 @@ def parse_cloudstack(
     instance_id = _text(tree, f"{md}/instance-id")
     if not instance_id:
         raise InvalidMetadata("instance-id is missing", subject=f"{tree.where}/{md}/instance-id")
-    if any(ch in instance_id for ch in "\r\n\0") or len(instance_id) > 255:
-        raise InvalidMetadata("instance-id is not one short line", subject=f"{tree.where}/{md}")
+    checked_instance_id(instance_id, where=f"{tree.where}/{md}/instance-id")
     lines = key_lines(_text(tree, f"{md}/public-keys") or "", where=f"{tree.where}/{md}")
     keys = {str(i): key for i, key in enumerate(lines)}
     user_data = tree.read("latest/user-data")
