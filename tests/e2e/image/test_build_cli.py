@@ -118,3 +118,35 @@ def test_pipeline_renames_the_disk_when_the_guest_finishes(tmp_path):
     assert result.verdict.ok
     assert out.read_bytes()[:4] == b"QFI\xfb"
     assert not out.with_name("ws.qcow2.partial").exists()
+
+
+def test_a_finished_disk_that_cannot_be_renamed_is_kept_and_named(tmp_path):
+    """--out turned into a folder during the build: the rename after a whole install was an
+    IsADirectoryError traceback; now an error naming the finished disk, which is kept."""
+    import dataclasses
+
+    from tests.e2e.image.fakeguest import fake_plan, missing_tools
+    from wincloud.errors import ImageError
+    from wincloud.image.build import BootPlan, BuildOptions, build_image
+    from wincloud.image.spec import load_spec
+
+    if missing_tools():
+        pytest.skip(missing_tools())
+    spec = load_spec(write_spec_files(tmp_path / "spec", firmware="bios", secure_boot=False))
+    fake = fake_plan(tmp_path, "success")
+    out = tmp_path / "out" / "ws.qcow2"
+
+    def boot_fake_guest_and_block_out(plan: BootPlan) -> BootPlan:
+        (out / "in-the-way").mkdir(parents=True)
+        return dataclasses.replace(
+            plan, kernel=fake.kernel, initrd=fake.initrd, append=fake.append, memory_mib=256
+        )
+
+    with pytest.raises(ImageError) as caught:
+        build_image(
+            spec, out, options=BuildOptions(accel="tcg"), adjust_plan=boot_fake_guest_and_block_out
+        )
+    partial = out.with_name("ws.qcow2.partial")
+    assert caught.value.message.startswith("the image is built but cannot be renamed")
+    assert str(partial) in (caught.value.hint or "")
+    assert partial.read_bytes()[:4] == b"QFI\xfb"

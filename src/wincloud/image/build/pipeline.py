@@ -145,7 +145,14 @@ def build_image(
             raise
     if not result.verdict.ok:
         raise BuildFailed(result, out=out, disk_kept=partial if _drop(partial, keep=keep) else None)
-    partial.replace(out)
+    try:
+        partial.replace(out)
+    except OSError as exc:  # --out became a folder, or its folder went away, during the build
+        raise ImageError(
+            f"the image is built but cannot be renamed onto the output ({exc.strerror})",
+            subject=str(out),
+            hint=f"the finished disk is {partial}: move it where it should go",
+        ) from None
     return result
 
 
