@@ -266,8 +266,8 @@ def _keep_log(log_file: Path, target: Path) -> Path:
         return log_file
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        with replacing(target, what="log") as sink:
-            sink.write(log_file.read_bytes())
+        with log_file.open("rb") as source, replacing(target, what="log") as sink:
+            shutil.copyfileobj(source, sink)  # streamed: a chatty guest's log may be large
     except (OSError, ImageError) as exc:
         log.warning("cannot keep %s: %s", log_file, exc)
         return log_file
@@ -282,8 +282,8 @@ def save_screenshot(ppm: Path, stem: Path) -> Path:
     except ImportError:
         target = stem.with_suffix(".ppm")
         if target != ppm:
-            with replacing(target, what="screenshot") as sink:
-                sink.write(ppm.read_bytes())
+            with ppm.open("rb") as source, replacing(target, what="screenshot") as sink:
+                shutil.copyfileobj(source, sink)
         return target
     target = stem.with_suffix(".png")
     with Image.open(ppm) as image, replacing(target, what="screenshot") as sink:
