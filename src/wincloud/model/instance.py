@@ -239,7 +239,7 @@ class Instance(BaseModel):
 
     @property
     def ec2_id(self) -> str:
-        return "i-" + uuidlib.UUID(self.uuid).hex[:8]
+        return "i-" + self.uuid[:8]  # canonical (lowercase, hyphenated): the uuid's first 8 hex
 
     @property
     def ami_id(self) -> str:

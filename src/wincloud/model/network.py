@@ -6,6 +6,7 @@ record copied from Nova renders as Nova wrote it.
 
 from __future__ import annotations
 
+import functools
 from ipaddress import IPv4Address, IPv6Address, ip_address, ip_interface
 from typing import Annotated, Any
 
@@ -58,14 +59,23 @@ class _Open(BaseModel):
 
     def render(self) -> dict[str, Any]:
         always = self._always()
+        given = self.model_fields_set
         out: dict[str, Any] = {}
-        for name in type(self).model_fields:
-            if name in self.model_fields_set:
+        for name in _field_names(type(self)):
+            if name in given:
                 out[name] = _render(getattr(self, name))
             elif name in always:
                 out[name] = always[name]
-        out.update(self.model_extra or {})
+        extra = self.model_extra
+        if extra:
+            out.update(extra)
         return out
+
+
+@functools.cache
+def _field_names(cls: type[_Open]) -> tuple[str, ...]:
+    """A part's declared fields in order (asked of pydantic once per class)."""
+    return tuple(cls.model_fields)
 
 
 def _render(value: Any) -> Any:

@@ -13,7 +13,8 @@ NAME_KEY = "_name"  # a directory's name in its parent's listing (public-keys: "
 def meta_data(instance: Instance, version: str, *, for_drive: bool = False) -> dict[str, Any]:
     """The nested meta-data tree for one EC2 version, in Nova's key order. Without an IPv4
     address, ``local-ipv4`` is null on drives (as Nova writes it) and empty over HTTP."""
-    local_ipv4: str | None = str(instance.local_ipv4) if instance.local_ipv4 else ""
+    ipv4 = instance.local_ipv4
+    local_ipv4: str | None = str(ipv4) if ipv4 else ""
     if for_drive and not local_ipv4:
         local_ipv4 = None
     public_ipv4 = str(instance.public_ipv4) if instance.public_ipv4 else ""
@@ -27,10 +28,11 @@ def meta_data(instance: Instance, version: str, *, for_drive: bool = False) -> d
         "reservation-id": instance.reservation_id,
         "security-groups": list(instance.security_groups),
     }
-    if instance.published_keys:
+    keys = instance.published_keys
+    if keys:
         md["public-keys"] = {
             str(index): {NAME_KEY: f"{index}={name}", "openssh-key": key}
-            for index, (name, key) in enumerate(instance.published_keys.items())
+            for index, (name, key) in enumerate(keys.items())
         }
     if v.since(version, "2007-01-19"):
         md["local-hostname"] = instance.hostname
