@@ -5,14 +5,23 @@ Clients ignore proxy environment variables (the metadata service is link-local) 
 redirects; every request carries its own timeout, a wall-clock deadline for the whole exchange
 (waiting for a connection, connecting, the headers and the body): httpx's timeouts count per
 read, so a server trickling a byte at a time would otherwise hold the agent forever.
+
+httpcore reads a response's headers in one loop with one per-read timeout, so the clock cannot
+be checked between header lines from outside it. The deadline is therefore enforced by a
+timer that shuts the request's socket down when it passes (the socket is handed over by
+httpcore's ``trace`` extension when the connection is made); clients keep no idle
+connections, so every request makes its own and a reused one never escapes the timer. A
+server trickling header lines (httpcore takes 100 KiB of them) is cut off at the deadline.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import threading
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from msgspec import Struct
 
@@ -20,6 +29,8 @@ from wincloud import __version__
 from wincloud.errors import SourceUnavailable
 
 if TYPE_CHECKING:
+    import socket
+
     import httpx
 
 log = logging.getLogger(__name__)
@@ -33,6 +44,44 @@ class Reply(Struct, frozen=True):
     body: bytes
 
 
+class _Watchdog:
+    """Shuts down the sockets one request connected once ``timeout`` seconds have passed."""
+
+    def __init__(self, timeout: float) -> None:
+        self.sockets: list[socket.socket] = []
+        self.fired = False
+        self.lock = threading.Lock()
+        self.timer = threading.Timer(timeout, self.cut)
+        self.timer.daemon = True
+        self.timer.start()
+
+    def trace(self, event: str, info: dict[str, Any]) -> None:
+        """httpcore's ``trace`` extension: keeps the socket of each connection made."""
+        if event == "connection.connect_tcp.complete":
+            sock = info["return_value"].get_extra_info("socket")
+            if sock is not None:
+                with self.lock:
+                    self.sockets.append(sock)
+                    if self.fired:  # connected just as the deadline passed
+                        _shut(sock)
+
+    def cut(self) -> None:
+        with self.lock:
+            self.fired = True
+            for sock in self.sockets:
+                _shut(sock)
+
+    def cancel(self) -> None:
+        self.timer.cancel()
+
+
+def _shut(sock: socket.socket) -> None:
+    import socket
+
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 def create_client(*, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     import httpx
 
@@ -42,6 +91,7 @@ def create_client(*, transport: httpx.BaseTransport | None = None) -> httpx.Clie
         follow_redirects=False,
         headers={"User-Agent": USER_AGENT},
         timeout=httpx.Timeout(10.0),
+        limits=httpx.Limits(max_keepalive_connections=0),  # see the module's doc: the deadline
     )
 
 
@@ -67,11 +117,18 @@ def request(
             raise SourceUnavailable(f"no complete answer within {timeout:g} s", subject=url)
 
     # Waiting for a pooled connection and connecting share the budget; each read or write
-    # is bounded by it too, and the clock is checked between the reads below.
+    # is bounded by it too, the clock is checked between the body's chunks below, and the
+    # watchdog cuts the socket at the deadline, whatever phase the exchange is in.
     budget = httpx.Timeout(timeout)
+    watchdog = _Watchdog(timeout)
     try:
         with client.stream(
-            method, url, headers=dict(headers or {}), content=content, timeout=budget
+            method,
+            url,
+            headers=dict(headers or {}),
+            content=content,
+            timeout=budget,
+            extensions={"trace": watchdog.trace},
         ) as response:
             check_deadline()
             body = bytearray()
@@ -86,8 +143,14 @@ def request(
     except httpx.TimeoutException:
         raise SourceUnavailable(f"timed out after {timeout:g} s", subject=url) from None
     except httpx.HTTPError as exc:
+        if watchdog.fired:
+            raise SourceUnavailable(
+                f"no complete answer within {timeout:g} s (timed out)", subject=url
+            ) from None
         reason = str(exc) or exc.__class__.__name__
         raise SourceUnavailable(f"request failed ({reason})", subject=url) from None
+    finally:
+        watchdog.cancel()
 
 
 def get(
