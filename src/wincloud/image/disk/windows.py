@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
+from wincloud.errors import ImageError
 from wincloud.image.disk.hive import Hive
 from wincloud.image.disk.volume import Volume
 
@@ -116,8 +117,20 @@ def open_hives(volume: Volume) -> Iterator[tuple[Hive, Hive]]:
         software, system = Path(tmp) / "SOFTWARE", Path(tmp) / "SYSTEM"
         volume.download(SOFTWARE_HIVE, software)
         volume.download(SYSTEM_HIVE, system)
-        with Hive.open(software) as sw, Hive.open(system) as sy:
-            yield sw, sy
+        try:
+            with Hive.open(software) as sw, Hive.open(system) as sy:
+                yield sw, sy
+        except ImageError as exc:
+            # the error named our temporary copy, gone when this returns: name the image's hive
+            if not (exc.subject or "").startswith(tmp):
+                raise
+            hive = SOFTWARE_HIVE if Path(exc.subject or "").name == "SOFTWARE" else SYSTEM_HIVE
+            raise ImageError(
+                f"damaged registry hive: {exc.message}",
+                subject=f"{volume.where}:{hive}",
+                hint="a disk copied while Windows was running, or a copy cut short, looks like "
+                "this: take the image again from a Windows that was shut down",
+            ) from exc
 
 
 def control_set(system: Hive) -> str:

@@ -111,3 +111,22 @@ def test_not_a_hive_is_an_image_error(tmp_path):
     path.write_bytes(b"not a hive" * 100)
     with pytest.raises(ImageError, match="cannot open the hive"), Hive.open(path):
         pass
+
+
+@pytest.mark.parametrize(
+    ("hive", "data"),
+    [("SOFTWARE", b"not a hive" * 100), ("SYSTEM", b""), ("SOFTWARE", None)],
+)
+def test_a_damaged_hive_is_named_in_the_image_not_in_a_temporary_copy(windows_dir, hive, data):
+    # the error named /tmp/wincloud-hives-XXXX/SOFTWARE, a copy deleted before it was shown
+    from wincloud.errors import ImageError
+    from wincloud.image.disk.volume import DirVolume
+    from wincloud.image.disk.windows import read_facts
+
+    root = windows_dir()
+    path = root / "Windows" / "System32" / "config" / hive
+    path.write_bytes(path.read_bytes()[:8192] if data is None else data)
+    with pytest.raises(ImageError) as caught:
+        read_facts(DirVolume(root))
+    assert caught.value.subject == f"{root}:Windows/System32/config/{hive}"
+    assert caught.value.message.startswith("damaged registry hive: ")
