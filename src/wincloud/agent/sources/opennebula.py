@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 CONTEXT_FILE: Final = "context.sh"
 MAX_CONTEXT: Final = 4 * 1024 * 1024
 MAX_INTERFACES: Final = 64
+MAX_MTU_DIGITS: Final = 9
 YES: Final = frozenset({"yes", "true", "1", "on"})
 ANY_V4: Final = "0.0.0.0"  # noqa: S104 - the default route's destination, not a bind address
 
@@ -102,8 +103,12 @@ def network_from_context(env: dict[str, str]) -> dict[str, Any] | None:
         if not mac or get("METHOD").lower() == "skip":
             continue
         link: dict[str, Any] = {"id": f"eth{n}", "type": "phy", "ethernet_mac_address": mac}
-        if get("MTU").isascii() and get("MTU").isdigit():  # "²".isdigit(), yet not int()
-            link["mtu"] = int(get("MTU"))
+        mtu = get("MTU")
+        # "²".isdigit(), yet not int(); 5,000 digits are past int()'s conversion limit
+        if mtu.isascii() and mtu.isdigit() and len(mtu) <= MAX_MTU_DIGITS:
+            link["mtu"] = int(mtu)
+        elif mtu:
+            log.warning("interface mtu left out reason=not-a-number variable=ETH%d_MTU", n)
         links.append(link)
         dns = _dns(get("DNS") or env.get("DNS", ""))
         if get("METHOD").lower() == "dhcp" or get("DHCP").lower() in YES:

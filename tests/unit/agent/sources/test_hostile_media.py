@@ -390,3 +390,13 @@ def test_a_cloudstack_instance_id_with_a_unicode_line_break_is_refused(separator
     files = {"latest/meta-data/instance-id": f"i-1{separator}forged".encode()}
     with pytest.raises(InvalidMetadata, match="one short line"):
         parse_cloudstack(MemoryTree(files), source="cloudstack")
+
+
+@pytest.mark.parametrize("mtu", ["9" * 5000, "1" * 10, "\u00b2"])
+def test_an_mtu_that_is_not_a_plain_number_is_left_out_not_a_crash(mtu):
+    tree = MemoryTree(
+        {"context.sh": f"VMID=1\nETH0_MAC='02:00:0a:00:00:05'\nETH0_MTU='{mtu}'\n".encode()}
+    )
+    md = parse_opennebula(tree, source="opennebula")
+    assert md.network_data is not None
+    assert "mtu" not in md.network_data["links"][0]
