@@ -94,6 +94,7 @@ def build_image(
     check_output(out, "disk image")
     refuse_inputs(out, spec, "disk image")
     check_output(partial, "partial disk")
+    refuse_inputs(partial, spec, "partial disk")
     in_the_way = partial.is_symlink() or partial.exists()
     if in_the_way and not options.discard_partial:
         raise ImageError(

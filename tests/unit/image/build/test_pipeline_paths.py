@@ -189,3 +189,18 @@ def test_screenshot_dir_at_the_output_path_is_refused_before_qemu(
     err = capsys.readouterr().err
     assert err.startswith("error[image-error]: --screenshot-dir is the path of the disk image")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["spec"]
+
+
+def test_a_partial_path_that_is_an_input_is_never_discarded(spec_files, tmp_path, capsys):
+    # --out agent with the MSI at agent.partial: --discard-partial deleted the agent MSI
+    spec = spec_files(boot=1)
+    (spec.parent / "agent.msi").rename(spec.parent / "agent.partial")
+    spec.write_text(spec.read_text().replace('msi = "agent.msi"', 'msi = "agent.partial"'))
+    msi = (spec.parent / "agent.partial").read_bytes()
+    with pytest.raises(SystemExit) as exited:
+        _build(spec, "--out", str(spec.parent / "agent"), "--accel", "tcg", "--discard-partial")
+    assert exited.value.code == 1
+    assert capsys.readouterr().err.startswith(
+        "error[image-error]: the partial disk would replace agent.msi, an input of the spec"
+    )
+    assert (spec.parent / "agent.partial").read_bytes() == msi
