@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from wincloud.cli._signals import sigterm_unwinds
 from wincloud.cli.output import echo_json
 from wincloud.errors import ConfigError, ImageError
 
@@ -165,7 +166,11 @@ def publish(
         return
 
     folder = work_dir or image.parent
-    with tempfile.TemporaryDirectory(dir=folder, prefix=".wincloud-publish-") as tmp:
+    # SIGTERM/SIGHUP unwind like Ctrl-C: the converted copy (as large as the image) goes
+    with (
+        sigterm_unwinds(),
+        tempfile.TemporaryDirectory(dir=folder, prefix=".wincloud-publish-") as tmp,
+    ):
         upload = image
         if convert_needed:
             from wincloud.platform import current
