@@ -48,6 +48,13 @@ def _text(tree: Tree, path: str) -> str | None:
         raise InvalidMetadata("not UTF-8 text", subject=f"{tree.where}/{path}") from None
 
 
+def _failure(exc: SourceUnavailable) -> str:
+    """What failed, without what the server said: the HTTP parser quotes the line it could not
+    read (``illegal header line: bytearray(b'…')``), and a password server that forgot the
+    blank line after its headers sends the password as that line."""
+    return exc.message.split(" (", 1)[0]
+
+
 def parse_cloudstack(
     tree: Tree,
     *,
@@ -170,7 +177,7 @@ class CloudStackSource:
         try:
             raw = self._ask(SEND)
         except SourceUnavailable as exc:
-            log.warning("password server unavailable where=%s error=%s", url, exc)
+            log.warning("password server unavailable where=%s error=%s", url, _failure(exc))
             return None
         try:
             answer = raw.decode("utf-8")
@@ -200,7 +207,7 @@ class CloudStackSource:
         try:
             acked = self._ask(ACK)
         except SourceUnavailable as exc:
-            log.warning("password not acknowledged where=%s error=%s", url, exc)
+            log.warning("password not acknowledged where=%s error=%s", url, _failure(exc))
         else:
             ok = acked != BAD_REQUEST.encode()
             log.info("password acknowledged where=%s answer_ok=%s", url, ok)
