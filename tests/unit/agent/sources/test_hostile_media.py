@@ -13,6 +13,7 @@ import msgspec
 import pytest
 
 from tests.unit.agent.conftest import with_section
+from wincloud.agent.bounded import MAX_DEPTH, MAX_NODES
 from wincloud.agent.config import AgentConfig
 from wincloud.agent.http import create_client
 from wincloud.agent.sources import SourceDeps
@@ -432,3 +433,20 @@ def test_a_password_in_a_malformed_answer_never_reaches_the_log(platform, caplog
     ours = [r.getMessage() for r in caplog.records if r.name.startswith("wincloud")]
     assert any("password server unavailable" in m for m in ours)
     assert not any("Secret-Pass" in m for m in ours)
+
+
+@pytest.mark.parametrize("load", YAML_LOADERS.values(), ids=YAML_LOADERS.keys())
+def test_a_yaml_document_of_too_many_nodes_is_not_read_past_the_bound(load):
+    """Stopped at its 100,001st node, before anything is composed: the syntax error after
+    that point is never reached (composed whole first, 4 MiB of ``[1,1,…]`` took 19 s and
+    1 GB before being refused; a 16 MiB guestinfo value 78 s and 3.8 GB)."""
+    doc = b"[" + b"1," * (MAX_NODES + 1) + b"1]]] this is not YAML"
+    with pytest.raises(InvalidMetadata, match=f"more than {MAX_NODES} nodes"):
+        load(doc)
+
+
+@pytest.mark.parametrize("load", YAML_LOADERS.values(), ids=YAML_LOADERS.keys())
+def test_a_yaml_document_nested_too_deep_is_not_read_past_the_bound(load):
+    doc = b"[" * (MAX_DEPTH + 1) + b"1" + b"]" * (MAX_DEPTH + 1) + b" ]] not YAML"
+    with pytest.raises(InvalidMetadata, match=f"nested deeper than {MAX_DEPTH} levels"):
+        load(doc)
