@@ -186,6 +186,10 @@ class _Follower:
             elif name == "RESET" and self.keys_on:
                 log.info("guest reset: no more boot keys")
                 self.keys_on = False
+            elif name == "BLOCK_IO_ERROR" and event.get("data", {}).get("action") == "stop":
+                # QEMU paused the guest (a full host file system): it would wait for its
+                # stage timeout, up to an hour, without a word
+                return self.monitor.qemu_failed(_io_error(event.get("data", {})))
         returncode = self.proc.poll()
         if self.shutdown or returncode is not None:
             self._drain(selector, sink)
@@ -259,6 +263,13 @@ class _Follower:
         except (ImageError, OSError) as exc:  # an artefact: never worth failing the build for
             log.warning("cannot save the screenshot %s: %s", stem, exc)
             return None
+
+
+def _io_error(data: dict[str, object]) -> str:
+    what = f"{data.get('operation', 'I/O')} error on {data.get('device') or data.get('node-name')}"
+    if data.get("nospace"):
+        return f"the host file system of the disk image is full ({what}; QEMU paused the guest)"
+    return f"{what}: {data.get('reason', 'unknown')} (QEMU paused the guest)"
 
 
 def _keep_log(log_file: Path, target: Path) -> Path:
