@@ -17,6 +17,7 @@ from wincloud.agent.bounded import MAX_DEPTH, MAX_NODES
 from wincloud.agent.config import AgentConfig
 from wincloud.agent.http import create_client
 from wincloud.agent.sources import SourceDeps
+from wincloud.agent.sources._openstack import MAX_JSON_VALUES, parse_openstack
 from wincloud.agent.sources._shellvars import MAX_ASSIGNMENTS, parse_shell_vars
 from wincloud.agent.sources.base import MAX_PUBLIC_KEYS
 from wincloud.agent.sources.cloudstack import CloudStackSource, parse_cloudstack
@@ -450,3 +451,14 @@ def test_a_yaml_document_nested_too_deep_is_not_read_past_the_bound(load):
     doc = b"[" * (MAX_DEPTH + 1) + b"1" + b"]" * (MAX_DEPTH + 1) + b" ]] not YAML"
     with pytest.raises(InvalidMetadata, match=f"nested deeper than {MAX_DEPTH} levels"):
         load(doc)
+
+
+@pytest.mark.parametrize(
+    "name", ["meta_data.json", "network_data.json", "vendor_data.json", "vendor_data2.json"]
+)
+def test_an_openstack_json_file_of_too_many_values_is_refused_before_parsing(name):
+    """Refused before json.loads builds it: the syntax error after the bound is not reached."""
+    files = {"openstack/latest/meta_data.json": b'{"uuid": "i-1"}'}
+    files[f"openstack/latest/{name}"] = b"[" + b"[]," * (MAX_JSON_VALUES + 1) + b"[]]]] not JSON"
+    with pytest.raises(InvalidMetadata, match=f"more than {MAX_JSON_VALUES} JSON values"):
+        parse_openstack(MemoryTree(files), source="configdrive")
