@@ -30,7 +30,11 @@ def check(spec_path: Path, require_files: bool, as_json: bool) -> None:
 
     spec = load_spec(spec_path)
     if require_files:
+        from wincloud.image.media import list_extra_files
+
         spec.require_files()
+        for number, folder in enumerate(spec.drivers.extra):  # links out, FIFOs: as media does
+            list_extra_files(folder, key=f"drivers.extra[{number}]")
     if as_json:
         out = {"spec": spec.canonical(), "digest": spec.digest()}
         click.echo(json.dumps(out, indent=2, sort_keys=True))

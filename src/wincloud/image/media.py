@@ -128,7 +128,7 @@ def read_extra_drivers(folders: tuple[Path, ...]) -> dict[str, bytes]:
         key = f"drivers.extra[{number - 1}]"
         base = f"wincloud/drivers/extra{number}-{folder.name or 'drivers'}"
         total = 0
-        for path in _extra_files(folder, key=key):
+        for path in list_extra_files(folder, key=key):
             if path.suffix.lower() in SKIPPED_SUFFIXES:
                 continue
             target = f"{base}/{path.relative_to(folder).as_posix()}"
@@ -150,7 +150,7 @@ def read_extra_drivers(folders: tuple[Path, ...]) -> dict[str, bytes]:
     return out
 
 
-def _extra_files(folder: Path, *, key: str) -> list[Path]:
+def list_extra_files(folder: Path, *, key: str) -> list[Path]:
     """The regular files under ``folder`` (sorted), links checked to stay inside it."""
     try:
         root = folder.resolve(strict=True)

@@ -87,3 +87,13 @@ def test_the_extra_folder_itself_may_be_a_link(spec_files, tmp_path):
     path.write_text(path.read_text().replace('extra = ["vendor"]', 'extra = ["vendor-link"]'))
     files = media_files(load_spec(path))
     assert files["wincloud/drivers/extra1-vendor-link/sub/nic.inf"] == b"[Version]\n"
+
+
+def test_check_require_files_finds_a_link_leaving_the_folder(spec_files, capsys):
+    # check --require-files said "ok" for a spec whose media would then be refused
+    path, extra = _spec_with_extra(spec_files)
+    (extra / "sub" / "leak.cat").symlink_to("/etc/shadow")
+    with pytest.raises(SystemExit) as exited:
+        main(["image", "check", str(path), "--require-files"])
+    assert exited.value.code == 1
+    assert "drivers.extra[0]: a symbolic link to /etc/shadow" in capsys.readouterr().err
