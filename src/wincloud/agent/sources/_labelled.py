@@ -12,6 +12,29 @@ from wincloud.agent.tree import DirTree, DriveTree, Tree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
 
 
+class DriveDirTree(DirTree):
+    """A drive mounted as a directory (a configured path; a CD's drive letter on Windows): a
+    symbolic link on it that leads out of it is refused, never followed to a file of the
+    guest (a NoCloud ``user-data`` linked to a private key would become the user data)."""
+
+    def _check(self, path: str) -> None:
+        target = self.root.joinpath(*(part for part in path.split("/") if part))
+        try:
+            inside = target.resolve().is_relative_to(self.root.resolve())
+        except (OSError, RuntimeError):  # a link loop
+            inside = False
+        if not inside:
+            raise InvalidMetadata("a link that leads out of the drive", subject=str(target))
+
+    def read(self, path: str) -> bytes | None:
+        self._check(path)
+        return super().read(path)
+
+    def children(self, path: str) -> list[str]:
+        self._check(path)
+        return super().children(path)
+
+
 def read_top_file(tree: Tree, name: str) -> bytes | None:
     """The drive's top-level file ``name``; when absent, the one file whose name differs from
     it only in case (``CONTEXT.SH`` on an ISO written without Joliet or Rock Ridge names,
@@ -69,7 +92,7 @@ class LabelledDriveSource:
             raise SourceUnavailable(self.absent, subject=self.where)
         assert self.found is not None
         tree: Tree = (
-            DirTree(self.found)
+            DriveDirTree(self.found)
             if self.found.is_dir()
             else DriveTree(self.found, reader=self.deps.read_drive)
         )

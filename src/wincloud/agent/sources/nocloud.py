@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
+from wincloud.agent.sources._labelled import DriveDirTree
 from wincloud.agent.sources.base import (
     MAX_PUBLIC_KEYS,
     SourceDeps,
@@ -15,7 +16,7 @@ from wincloud.agent.sources.base import (
     key_lines,
     too_many_keys,
 )
-from wincloud.agent.tree import DirTree, DriveTree, FilesTree, Tree
+from wincloud.agent.tree import DriveTree, FilesTree, Tree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -123,7 +124,9 @@ class NoCloudSource:
         if device is None:
             return None
         return (
-            DirTree(device) if device.is_dir() else DriveTree(device, reader=self.deps.read_drive)
+            DriveDirTree(device)
+            if device.is_dir()
+            else DriveTree(device, reader=self.deps.read_drive)
         )
 
     def probe(self) -> bool:

@@ -14,16 +14,16 @@ import pytest
 
 from tests.unit.agent.conftest import with_section
 from wincloud.agent.bounded import MAX_DEPTH, MAX_NODES
-from wincloud.agent.config import AgentConfig
+from wincloud.agent.config import AgentConfig, NoCloudConfig
 from wincloud.agent.http import create_client
 from wincloud.agent.sources import SourceDeps
 from wincloud.agent.sources._openstack import MAX_JSON_VALUES, parse_openstack
 from wincloud.agent.sources._shellvars import MAX_ASSIGNMENTS, parse_shell_vars
 from wincloud.agent.sources.base import MAX_PUBLIC_KEYS
 from wincloud.agent.sources.cloudstack import CloudStackSource, parse_cloudstack
-from wincloud.agent.sources.nocloud import parse_nocloud
-from wincloud.agent.sources.opennebula import parse_opennebula
-from wincloud.agent.sources.ovf import metadata_from_ovf, parse_ovf
+from wincloud.agent.sources.nocloud import NoCloudSource, parse_nocloud
+from wincloud.agent.sources.opennebula import OpenNebulaSource, parse_opennebula
+from wincloud.agent.sources.ovf import OvfSource, metadata_from_ovf, parse_ovf
 from wincloud.agent.sources.vmware import VMwareSource, parse_guestinfo
 from wincloud.agent.tree import MemoryTree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
@@ -462,3 +462,33 @@ def test_an_openstack_json_file_of_too_many_values_is_refused_before_parsing(nam
     files[f"openstack/latest/{name}"] = b"[" + b"[]," * (MAX_JSON_VALUES + 1) + b"[]]]] not JSON"
     with pytest.raises(InvalidMetadata, match=f"more than {MAX_JSON_VALUES} JSON values"):
         parse_openstack(MemoryTree(files), source="configdrive")
+
+
+MOUNTED = {
+    "opennebula": ("CONTEXT", "context.sh", b"VMID=99\n", OpenNebulaSource),
+    "ovf": ("OVF ENV", "ovf-env.xml", ovf_env(("instance-id", "99")), OvfSource),
+    "nocloud": ("cidata", "meta-data", b"instance-id: '99'\n", NoCloudSource),
+}
+
+
+@pytest.mark.parametrize(("label", "name", "data", "kind"), MOUNTED.values(), ids=MOUNTED.keys())
+def test_a_mounted_drive_whose_file_links_out_of_it_is_refused(
+    tmp_path, platform, make_deps, label, name, data, kind
+):
+    """A drive mounted as a directory (Windows' drive letter for the CD): a link on it that
+    leads out of it is not followed to a file of the guest."""
+    guest_file = tmp_path / "guest-secret"
+    guest_file.write_bytes(data)
+    drive = tmp_path / "drive"
+    drive.mkdir()
+    (drive / name).symlink_to(guest_file)
+    platform.volumes.labelled[label] = drive
+    source = kind(make_deps(AgentConfig(nocloud=NoCloudConfig(seed_dirs=[]))))
+    assert source.probe() is True
+    with pytest.raises(InvalidMetadata, match="a link that leads out of the drive"):
+        source.load()
+    (drive / name).unlink()
+    (drive / name).write_bytes(data)  # the same file on the drive itself is read
+    assert (
+        kind(make_deps(AgentConfig(nocloud=NoCloudConfig(seed_dirs=[])))).load().instance_id == "99"
+    )
