@@ -8,9 +8,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
+from wincloud.agent.sources._labelled import DriveDirTree
 from wincloud.agent.sources._openstack import parse_openstack
 from wincloud.agent.sources.base import SourceDeps
-from wincloud.agent.tree import DirTree, DriveTree, Tree
+from wincloud.agent.tree import DriveTree, Tree
 from wincloud.errors import PlatformError, SourceUnavailable
 
 log = logging.getLogger(__name__)
@@ -45,7 +46,7 @@ class ConfigDriveSource:
 
     def tree(self, path: Path) -> Tree:
         if path.is_dir():
-            return DirTree(path)
+            return DriveDirTree(path)
         return DriveTree(path, reader=self.deps.read_drive)
 
     def load(self) -> InstanceMetadata:

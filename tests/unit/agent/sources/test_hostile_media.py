@@ -21,6 +21,7 @@ from wincloud.agent.sources._openstack import MAX_JSON_VALUES, parse_openstack
 from wincloud.agent.sources._shellvars import MAX_ASSIGNMENTS, parse_shell_vars
 from wincloud.agent.sources.base import MAX_PUBLIC_KEYS
 from wincloud.agent.sources.cloudstack import CloudStackSource, parse_cloudstack
+from wincloud.agent.sources.configdrive import ConfigDriveSource
 from wincloud.agent.sources.nocloud import NoCloudSource, parse_nocloud
 from wincloud.agent.sources.opennebula import OpenNebulaSource, parse_opennebula
 from wincloud.agent.sources.ovf import OvfSource, metadata_from_ovf, parse_ovf
@@ -468,6 +469,12 @@ MOUNTED = {
     "opennebula": ("CONTEXT", "context.sh", b"VMID=99\n", OpenNebulaSource),
     "ovf": ("OVF ENV", "ovf-env.xml", ovf_env(("instance-id", "99")), OvfSource),
     "nocloud": ("cidata", "meta-data", b"instance-id: '99'\n", NoCloudSource),
+    "configdrive": (
+        "config-2",
+        "openstack/latest/meta_data.json",
+        b'{"uuid": "99"}',
+        ConfigDriveSource,
+    ),
 }
 
 
@@ -480,7 +487,7 @@ def test_a_mounted_drive_whose_file_links_out_of_it_is_refused(
     guest_file = tmp_path / "guest-secret"
     guest_file.write_bytes(data)
     drive = tmp_path / "drive"
-    drive.mkdir()
+    (drive / name).parent.mkdir(parents=True)
     (drive / name).symlink_to(guest_file)
     platform.volumes.labelled[label] = drive
     source = kind(make_deps(AgentConfig(nocloud=NoCloudConfig(seed_dirs=[]))))
