@@ -1,4 +1,4 @@
-"""Single-row lookups on the metadata service's hot path, straight on a pooled DBAPI connection.
+"""Lookups on the metadata service's hot path, straight on a pooled DBAPI connection.
 
 Every metadata request looks up its caller's (uuid, revision). Through SQLAlchemy's
 ``Connection`` that costs a transaction begin/rollback and the Core execution machinery, over
@@ -40,6 +40,14 @@ class CompiledRead:
         self._errors: type[Exception] = engine.dialect.loaded_dbapi.Error
 
     def first(self, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        rows = self._run(params, many=False)
+        return rows[0] if rows else None
+
+    def all(self, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        """Every row the statement selects."""
+        return self._run(params, many=True)
+
+    def _run(self, params: Mapping[str, Any], *, many: bool) -> list[tuple[Any, ...]]:
         args: Any = [params[name] for name in self._order] if self._order is not None else params
         for attempt in (1, 2):
             try:
@@ -52,7 +60,11 @@ class CompiledRead:
             try:
                 cursor = conn.cursor()
                 cursor.execute(self._sql, args)
-                row = cursor.fetchone()
+                if many:
+                    rows = [tuple(row) for row in cursor.fetchall()]
+                else:
+                    one = cursor.fetchone()
+                    rows = [tuple(one)] if one is not None else []
                 cursor.close()
             except self._errors as exc:
                 dialect, dbapi = self._engine.dialect, conn.dbapi_connection
@@ -67,8 +79,8 @@ class CompiledRead:
                 continue
             finally:
                 conn.close()
-            return tuple(row) if row is not None else None
-        return None  # pragma: no cover - the loop returns or raises
+            return rows
+        return []  # pragma: no cover - the loop returns or raises
 
     def _failed(self, reason: str, *, connecting: bool) -> StoreError:
         log.debug("store read failed action=%s reason=%s", self._action, reason)
