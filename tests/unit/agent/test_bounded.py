@@ -71,3 +71,38 @@ def test_json_at_the_limit_loads():
     for _ in range(MAX_DEPTH - 1):
         value = [value]
     assert parse_json(json.dumps(value).encode(), subject="x") == value
+
+
+# -- cloud-config gets the sources' YAML bounds (the parser is shared) ----------------------
+
+
+def test_a_flat_document_of_too_many_nodes_is_stopped_while_streaming():
+    """The node count is checked on the parser's events, before anything is composed (4 MiB
+    of ``[1,1,...]`` was composed whole first: 19 s and 1 GB)."""
+    text = "#cloud-config\nruncmd: [" + ",".join(["1"] * (MAX_NODES + 1)) + "]\n"
+    with pytest.raises(InvalidMetadata, match=r"not valid YAML \(more than 100000 nodes\)"):
+        parse_cloudconfig(text.encode())
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["2024-02-30", "!!timestamp x", "1" * 5000, "0x" + "f" * 100],
+)
+def test_a_scalar_pyyaml_cannot_build_is_invalid_metadata(value):
+    with pytest.raises(InvalidMetadata, match="not valid YAML"):
+        parse_cloudconfig(f"#cloud-config\nhostname: {value}\n".encode())
+
+
+def test_a_long_base60_run_is_refused_before_parsing():
+    text = "#cloud-config\nhostname: 1" + ":1" * 40 + "\n"
+    with pytest.raises(InvalidMetadata, match="':'-separated numbers"):
+        parse_cloudconfig(text.encode())
+
+
+def test_a_short_base60_value_still_loads_as_yaml_reads_it():
+    """Six groups (a MAC address written unquoted) are far from the limit."""
+    groups = [11, 22, 33, 44, 55, 16]
+    expected = 0
+    for group in groups:
+        expected = expected * 60 + group
+    assert parse_yaml("mac: 11:22:33:44:55:16\n", subject="s") == {"mac": expected}
