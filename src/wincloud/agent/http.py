@@ -89,7 +89,9 @@ def create_client(*, transport: httpx.BaseTransport | None = None) -> httpx.Clie
         transport=transport,
         trust_env=False,
         follow_redirects=False,
-        headers={"User-Agent": USER_AGENT},
+        # Answers are read as sent: httpx would inflate a gzip body a whole network chunk at a
+        # time, past any size limit (a bomb briefly cost ~165 MB for a 1 KiB answer).
+        headers={"User-Agent": USER_AGENT, "Accept-Encoding": "identity"},
         timeout=httpx.Timeout(10.0),
         limits=httpx.Limits(max_keepalive_connections=0),  # see the module's doc: the deadline
     )
@@ -131,8 +133,15 @@ def request(
             extensions={"trace": watchdog.trace},
         ) as response:
             check_deadline()
+            encoding = response.headers.get("content-encoding", "identity").strip().lower()
+            if encoding not in ("", "identity"):
+                raise SourceUnavailable(
+                    "the answer is compressed although the agent asked for none "
+                    f"(Content-Encoding: {encoding[:40]!r})",
+                    subject=url,
+                )
             body = bytearray()
-            for chunk in response.iter_bytes():
+            for chunk in response.iter_bytes():  # identity: nothing is decoded
                 body += chunk
                 if len(body) > max_body:
                     raise SourceUnavailable(
@@ -147,7 +156,10 @@ def request(
             raise SourceUnavailable(
                 f"no complete answer within {timeout:g} s (timed out)", subject=url
             ) from None
-        reason = str(exc) or exc.__class__.__name__
+        # A protocol error quotes what the server sent (the line it could not read, which may
+        # be a password): name the error only. Connection errors say what the OS said.
+        quotes_server = isinstance(exc, httpx.ProtocolError | httpx.DecodingError)
+        reason = exc.__class__.__name__ if quotes_server else str(exc) or exc.__class__.__name__
         raise SourceUnavailable(f"request failed ({reason})", subject=url) from None
     finally:
         watchdog.cancel()

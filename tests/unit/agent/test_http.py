@@ -102,3 +102,53 @@ def test_a_trickling_server_cannot_outlast_the_timeout():
             http.get(client, f"{url}/meta_data.json", timeout=0.5)
     assert "within 0.5 s" in str(info.value)
     assert f"{url}/meta_data.json" in str(info.value)
+
+
+def test_a_compressed_answer_is_refused_not_inflated():
+    """A gzip bomb: 16 MiB of zeros in ~16 KiB; httpx would inflate a network chunk at a
+    time past any size limit."""
+    import gzip
+
+    asked: list[str] = []
+    bomb = gzip.compress(b"\0" * (16 * 1024 * 1024))
+
+    def handler(request):
+        asked.append(request.headers.get("accept-encoding", ""))
+        return httpx.Response(200, headers={"Content-Encoding": "gzip"}, content=bomb)
+
+    with pytest.raises(SourceUnavailable, match="compressed") as info:
+        http.request(client_answering(handler), "GET", "http://md/pw", timeout=1, max_body=1024)
+    assert asked == ["identity"]
+    assert "http://md/pw" in str(info.value)
+
+
+def test_an_identity_answer_is_read_as_sent():
+    client = client_answering(
+        lambda r: httpx.Response(200, headers={"Content-Encoding": "identity"}, content=b"ok")
+    )
+    assert http.get(client, "http://md/x", timeout=1) == b"ok"
+
+
+def test_a_protocol_error_does_not_quote_what_the_server_sent():
+    """A server that forgot the blank line after its headers puts its body where a header
+    line should be; the HTTP parser's message quotes it (a password, from a password server)."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(5)
+
+    def answer():
+        with contextlib.suppress(OSError):
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 14\r\nS3cret-Passw0rd!\r\n\r\n")
+
+    thread = threading.Thread(target=answer, daemon=True)
+    thread.start()
+    try:
+        with http.create_client() as client, pytest.raises(SourceUnavailable) as info:
+            http.get(client, f"http://127.0.0.1:{listener.getsockname()[1]}/", timeout=5)
+    finally:
+        thread.join(5)
+        listener.close()
+    assert "S3cret" not in str(info.value)
+    assert "ProtocolError" in str(info.value)
