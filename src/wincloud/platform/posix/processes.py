@@ -1,4 +1,5 @@
-"""PosixProcesses: programs in their own session, killed as a group on timeout."""
+"""PosixProcesses: programs in their own session, killed as a group on timeout or when the
+caller is interrupted while waiting."""
 
 from __future__ import annotations
 
@@ -53,6 +54,13 @@ class PosixProcesses:
             raise PlatformError(
                 f"timed out after {timeout:g} s", operation="run", subject=args[0]
             ) from None
+        except BaseException:
+            # Interrupted (Ctrl-C, or a signal handler raising): the program and its children
+            # must not outlive the caller, writing into what the caller then cleans up.
+            _kill_group(proc.pid)
+            with contextlib.suppress(Exception):
+                proc.communicate(timeout=5)
+            raise
         return Completed(args, proc.returncode, out, err)
 
     def run_script(
