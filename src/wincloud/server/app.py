@@ -125,6 +125,7 @@ class MetadataApp:
             repo.url,
             lambda seconds, failed: metrics.store_call(seconds, failed=failed),
             self._warm if settings.prewarm else None,
+            answered=metrics.answered,
         )
         self._watch: Watcher | None = None
         self._listener: PgListener | None = None

@@ -11,7 +11,10 @@ service is still read at once, alone.
 Prewarm: records that are new or changed (and, at start, the newest ones) are read and
 their boot parts rendered in the background, one small batch at a time and only while no
 guest waits for a read, so that a guest's first request finds its tree ready: in a real boot
-storm the records were written seconds before the guests boot.
+storm the records were written seconds before the guests boot. The start's prewarm (records
+no guest may ask for soon) also waits while guests are being answered at all: rendering them
+in the pool thread takes the interpreter from the event loop, and a storm that began as the
+service started was slowed by a third while its hits waited for it.
 
 A record is loaded for exactly the revision the caller's index entry names; the store
 holding another revision (or none) by now answers None for that entry, and the caller
@@ -41,6 +44,7 @@ MAX_BATCH: Final = 128
 MAX_IN_FLIGHT: Final = 2
 PREWARM_BATCH: Final = 32
 PREWARM_QUIET: Final = 0.05  # seconds without a guest's miss before a prewarm batch starts
+# (and, for the start's prewarm, without any answered request)
 
 
 def key_of(entry: IndexEntry) -> Key:
@@ -58,6 +62,7 @@ class TreeLoader:
         timed: Callable[[float, bool], None],
         warmed: Callable[[Rendered, bool], bool] | None = None,
         *,
+        answered: Callable[[], int] | None = None,
         max_batch: int = MAX_BATCH,
         max_in_flight: int = MAX_IN_FLIGHT,
     ) -> None:
@@ -74,12 +79,17 @@ class TreeLoader:
         self._queue: dict[Key, IndexEntry] = {}
         self._in_flight = 0
         self.batches = 0  # reads made for guests (for tests and the bench)
-        # Prewarm: uuid -> (its newest entry, may evict other trees); one background read at
-        # a time. Keyed by uuid, so a record changed many times while guests keep the loader
-        # busy is queued once, at its newest revision: bounded by the number of instances.
-        self._background: dict[str, tuple[IndexEntry, bool]] = {}
+        # Prewarm: uuid -> its newest entry, new and changed records (may evict other trees)
+        # apart from the start's (only free room); one background read at a time. Keyed by
+        # uuid, so a record changed many times while guests keep the loader busy is queued
+        # once, at its newest revision: bounded by the number of instances.
+        self._changed: dict[str, IndexEntry] = {}
+        self._initial: dict[str, IndexEntry] = {}
         self._warming = False
         self._last_miss = 0.0  # loop time of the last guest's miss
+        self._answered = answered  # requests answered so far (any guest's)
+        self._seen_answered = -1
+        self._last_answer = 0.0  # loop time the count was last seen moving
         self._retry: asyncio.TimerHandle | None = None
         self.prewarmed = 0  # trees rendered ahead of their guests
 
@@ -89,13 +99,25 @@ class TreeLoader:
         (new and changed records); otherwise they only fill free room (the start)."""
         if self._warmed is None:
             return
-        background = self._background
         for entry in entries:
             if key_of(entry) in self._pending:
                 continue
-            queued = background.pop(entry.uuid, None)  # its older revision is dropped
-            background[entry.uuid] = (entry, evict or (queued is not None and queued[1]))
+            # Its older revision is dropped; once queued as changed, it stays so.
+            was_changed = self._changed.pop(entry.uuid, None) is not None
+            self._initial.pop(entry.uuid, None)
+            if evict or was_changed:
+                self._changed[entry.uuid] = entry
+            else:
+                self._initial[entry.uuid] = entry
         self._start()
+
+    @property
+    def queued(self) -> dict[str, tuple[IndexEntry, bool]]:
+        """What waits for prewarm: uuid -> (entry, may evict)."""
+        return {
+            **{u: (e, False) for u, e in self._initial.items()},
+            **{u: (e, True) for u, e in self._changed.items()},
+        }
 
     def load(self, entry: IndexEntry) -> asyncio.Future[Rendered | None]:
         """The tree of exactly ``entry``'s revision (None: the store holds another by now).
@@ -103,9 +125,10 @@ class TreeLoader:
         key = key_of(entry)
         pending = self._pending.get(key)
         if pending is None:
-            queued = self._background.get(entry.uuid)
-            if queued is not None and key_of(queued[0]) == key:
-                del self._background[entry.uuid]
+            for queue in (self._changed, self._initial):
+                queued = queue.get(entry.uuid)
+                if queued is not None and key_of(queued) == key:
+                    del queue[entry.uuid]
             loop = self._event_loop()
             self._last_miss = loop.time()
             pending = loop.create_future()
@@ -132,26 +155,50 @@ class TreeLoader:
                 continue
             self._in_flight += 1
             read.add_done_callback(functools.partial(self._done, batch, started))
-        if self._background and not self._queue and not self._in_flight and not self._warming:
-            quiet = self._last_miss + PREWARM_QUIET - loop.time()
+        waiting = self._changed or self._initial
+        if waiting and not self._queue and not self._in_flight and not self._warming:
+            now = loop.time()
+            quiet = self._last_miss + PREWARM_QUIET - now
             if quiet > 0:  # guests are missing: they come first; look again when it is quiet
-                if self._retry is None:
-                    self._retry = loop.call_later(quiet, self._retry_start)
+                self._later(quiet)
                 return
-            chosen = list(itertools.islice(self._background.items(), PREWARM_BATCH))
-            for uuid, _ in chosen:
-                del self._background[uuid]
+            chosen = [(e, True) for e in itertools.islice(self._changed.values(), PREWARM_BATCH)]
+            if not chosen:
+                answering = self._answering(now)
+                if answering > 0:  # the start's prewarm waits for a quiet moment
+                    self._later(answering)
+                    return
+                chosen = [
+                    (e, False) for e in itertools.islice(self._initial.values(), PREWARM_BATCH)
+                ]
+            for entry, evict in chosen:
+                del (self._changed if evict else self._initial)[entry.uuid]
             try:
                 read = loop.run_in_executor(
-                    self._pool, self._read, [entry for _, (entry, _) in chosen], True
+                    self._pool, self._read, [entry for entry, _ in chosen], True
                 )
             except RuntimeError:
-                self._background.clear()
+                self._changed.clear()
+                self._initial.clear()
                 return
             self._warming = True
             read.add_done_callback(
-                functools.partial(self._warm_done, [evict for _, (_, evict) in chosen])
+                functools.partial(self._warm_done, [evict for _, evict in chosen])
             )
+
+    def _answering(self, now: float) -> float:
+        """Seconds until answering has been quiet for PREWARM_QUIET (0: quiet now)."""
+        if self._answered is None:
+            return 0.0
+        count = self._answered()
+        if count != self._seen_answered:
+            self._seen_answered = count
+            self._last_answer = now
+        return max(self._last_answer + PREWARM_QUIET - now, 0.0)
+
+    def _later(self, delay: float) -> None:
+        if self._retry is None:
+            self._retry = self._event_loop().call_later(delay, self._retry_start)
 
     def _retry_start(self) -> None:
         self._retry = None
@@ -214,7 +261,8 @@ class TreeLoader:
     def _warm_done(self, evicts: list[bool], done: asyncio.Future[dict[Key, Loaded]]) -> None:
         self._warming = False
         if done.cancelled() or done.exception() is not None:
-            self._background.clear()  # the store is failing: guests' reads will say so
+            self._changed.clear()  # the store is failing: guests' reads will say so
+            self._initial.clear()
             return
         warmed = self._warmed
         full = False
@@ -226,7 +274,7 @@ class TreeLoader:
             elif not evict:
                 full = True
         if full:  # the start's prewarm stops; new and changed records still come in
-            self._background = {k: v for k, v in self._background.items() if v[1]}
+            self._initial.clear()
         self._start()
 
     def _finish(self, batch: list[IndexEntry], error: BaseException) -> None:

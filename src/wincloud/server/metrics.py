@@ -54,6 +54,7 @@ def _layout() -> dict[str, int]:
 SLOTS: Final = _layout()
 _OPENSTACK_SLOT: Final = {status: SLOTS[f"req:openstack:{status}"] for status in STATUSES}
 _EC2_SLOT: Final = {status: SLOTS[f"req:ec2:{status}"] for status in STATUSES}
+_REQUEST_SLOTS: Final = tuple(slot for name, slot in SLOTS.items() if name.startswith("req:"))
 
 
 class Metrics:
@@ -71,6 +72,12 @@ class Metrics:
         if slot is None:
             slot = SLOTS["req:openstack:0" if openstack else "req:ec2:0"]
         self.values[slot] += 1
+
+    def answered(self) -> int:
+        """Requests answered so far by this process (summed when asked: nothing more is
+        counted per request)."""
+        values = self.values
+        return sum(values[slot] for slot in _REQUEST_SLOTS)
 
     def count(self, name: str, by: int = 1) -> None:
         self.values[SLOTS[name]] += by

@@ -113,7 +113,7 @@ def test_a_stored_record_is_loaded_by_structure_and_reported_like_a_written_one(
 def _settle(loop: asyncio.AbstractEventLoop, app: Any, seconds: float = 20.0) -> None:
     async def wait() -> None:
         deadline = loop.time() + seconds
-        while (app.loader._background or app.loader._warming) and loop.time() < deadline:
+        while (app.loader.queued or app.loader._warming) and loop.time() < deadline:
             await asyncio.sleep(0.005)
 
     loop.run_until_complete(wait())
@@ -223,7 +223,7 @@ def test_prewarm_waits_while_guests_are_missing(tmp_path, make_instance):
             async def miss_then_change() -> None:
                 missed = app.loader.load(app.index.entries[uuids[0]])  # a guest's miss
                 app.refresh()  # five new records queue for prewarm
-                assert app.loader._background
+                assert app.loader.queued
                 assert not app.loader._warming  # a guest missed just now: not yet
                 assert await missed is not None
 
@@ -233,3 +233,36 @@ def test_prewarm_waits_while_guests_are_missing(tmp_path, make_instance):
         finally:
             app.close()
             loop.close()
+
+
+def test_the_start_prewarm_waits_while_guests_are_answered(repo, make_instance):
+    """A storm that begins as the service starts is answered from its hits; the start's
+    prewarm (trees no guest asked for) rendering in the pool took the interpreter from it.
+    New and changed records still prewarm: their guests boot next."""
+    _app(repo, 6, make_instance)
+    app = create_app(repo, ServerSettings())
+    loop = asyncio.new_event_loop()
+    ticking = True
+
+    def answer_one() -> None:  # a guest's request answered every 10 ms
+        app.metrics.request(True, 200)
+        if ticking:
+            loop.call_later(0.01, answer_one)
+
+    try:
+        answer_one()
+        app.start(loop)
+        loop.run_until_complete(asyncio.sleep(0.4))
+        assert app.loader.prewarmed == 0  # busy answering: the start's prewarm waits
+        assert len(app.loader.queued) == 6
+        added = repo.add(make_instance(name="late", hostname="late", fixed_ips=["10.9.0.7"]))
+        app.refresh()
+        loop.run_until_complete(asyncio.sleep(0.4))
+        assert app.cache.peek(added.instance.uuid) is not None  # a new record: prewarmed
+        assert app.loader.prewarmed == 1
+        ticking = False
+        _settle(loop, app)
+        assert app.loader.prewarmed == 7  # quiet again: the start's prewarm went on
+    finally:
+        app.close()
+        loop.close()

@@ -41,7 +41,7 @@ def _damage(repo: Any, uuid: str) -> None:
 def _settle(loop: asyncio.AbstractEventLoop, app: Any) -> None:
     async def wait() -> None:
         deadline = loop.time() + 20.0
-        while (app.loader._background or app.loader._warming) and loop.time() < deadline:
+        while (app.loader.queued or app.loader._warming) and loop.time() < deadline:
             await asyncio.sleep(0.005)
 
     loop.run_until_complete(wait())
@@ -108,7 +108,7 @@ def test_the_prewarm_queue_holds_one_entry_per_instance_however_often_it_changes
         for revision in range(2, 2002):  # an operator's script updating in a loop
             entries = [dataclasses.replace(app.index.entries[u], revision=revision) for u in uuids]
             loader.prewarm(entries, evict=True)
-        queued = dict(loader._background)
+        queued = loader.queued
         if loader._retry is not None:
             loader._retry.cancel()
             loader._retry = None
