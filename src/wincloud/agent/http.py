@@ -75,6 +75,12 @@ class _Watchdog:
         self.timer.cancel()
 
 
+def _timed_out(timeout: float) -> str:
+    """One message for every way a request runs out of time (a read's timeout, the clock
+    between chunks, the watchdog), whichever of them notices first."""
+    return f"timed out after {timeout:g} s (no complete answer within {timeout:g} s)"
+
+
 def _shut(sock: socket.socket) -> None:
     import socket
 
@@ -116,7 +122,7 @@ def request(
 
     def check_deadline() -> None:
         if time.monotonic() > deadline:
-            raise SourceUnavailable(f"no complete answer within {timeout:g} s", subject=url)
+            raise SourceUnavailable(_timed_out(timeout), subject=url)
 
     # Waiting for a pooled connection and connecting share the budget; each read or write
     # is bounded by it too, the clock is checked between the body's chunks below, and the
@@ -150,12 +156,10 @@ def request(
                 check_deadline()
             return Reply(response.status_code, bytes(body))
     except httpx.TimeoutException:
-        raise SourceUnavailable(f"timed out after {timeout:g} s", subject=url) from None
+        raise SourceUnavailable(_timed_out(timeout), subject=url) from None
     except httpx.HTTPError as exc:
         if watchdog.fired:
-            raise SourceUnavailable(
-                f"no complete answer within {timeout:g} s (timed out)", subject=url
-            ) from None
+            raise SourceUnavailable(_timed_out(timeout), subject=url) from None
         # A protocol error quotes what the server sent (the line it could not read, which may
         # be a password): name the error only. Connection errors say what the OS said.
         quotes_server = isinstance(exc, httpx.ProtocolError | httpx.DecodingError)
