@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
+import hypothesis
 import pytest
 
 from wincloud.model import Instance, parse_instance
+
+_net_hosts = itertools.count()
+
+# Property tests judge results, never time: a loaded CI machine must not turn a slow example
+# into a failure (tests that time things belong in bench/).
+hypothesis.settings.register_profile("wincloud", deadline=None)
+hypothesis.settings.load_profile("wincloud")
 
 # Real public keys (generated once with the `cryptography` package; the private halves were
 # thrown away): the model parses keys down to the numbers inside, so test keys must be real.
@@ -37,8 +46,11 @@ ED25519_KEY = (
 def instance_record(**overrides: Any) -> dict[str, Any]:
     """A valid instance record as a user would write it; keywords replace fields."""
     ident = uuid.uuid4()
-    # network_data addresses identify instances too, so each record gets its own.
-    net_ip = f"10.{ident.bytes[0]}.{ident.bytes[1]}.{ident.bytes[2] % 250 + 3}"
+    # network_data addresses identify instances too, so each record gets its own: drawn from a
+    # session-wide counter in 10.128.0.0/9, which no other test helper hands out (random ones
+    # collided now and then with each other and with the store factory's 10.1.x.y).
+    n = next(_net_hosts)
+    net_ip = f"10.{128 + (n // 62500) % 128}.{(n // 250) % 250}.{n % 250 + 3}"
     record: dict[str, Any] = {
         "uuid": str(ident),
         "name": "win-web-01",
