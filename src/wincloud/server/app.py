@@ -324,14 +324,14 @@ class MetadataApp:
                 return 503, None, self._unavailable(req)
         headers = req.headers
         entry: IndexEntry | None
-        if headers:
+        if headers and (len(headers) > 1 or imdsv2.TOKEN_HEADER not in headers):
             found = identify(self.index, self.settings, req.peer, headers)
             if type(found) is Refusal:
                 return found.status, None, self._refuse(found, req)
             entry, via = found  # type: ignore[misc]
             if via == "signature" and len(self.signed_peers) < 4096:
                 self.signed_peers.add(req.peer.key)
-        else:  # the common case: identified by the source address alone
+        else:  # the common case: identified by the source address alone (IMDSv2 guests too)
             uuid_ = self.index.by_address.get(req.peer.key)
             entry = self.index.entries.get(uuid_) if uuid_ is not None else None
             if entry is None:

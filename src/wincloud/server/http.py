@@ -50,6 +50,8 @@ READ_HEADERS: Final = frozenset(
 )
 # A second copy of one of these makes the request ambiguous: refuse it.
 SINGLE_HEADERS: Final = READ_HEADERS - {b"x-forwarded-for"}
+# name -> (the key in Request.headers, whether a second copy is refused): one lookup per header.
+_READ_NAMES: Final = {name: (name.decode("ascii"), name in SINGLE_HEADERS) for name in READ_HEADERS}
 
 
 _METHODS: Final = {m.encode(): m for m in ("GET", "HEAD", "POST", "PUT", "DELETE")}
@@ -284,14 +286,16 @@ class Connection(asyncio.Protocol):
         if key == b"content-length":
             if not value.strip().isdigit() or int(value) > self.listener.max_body:
                 raise self._too_large()
-        elif key in READ_HEADERS:
-            text = key.decode("ascii")
-            if text in self.headers:
-                if key in SINGLE_HEADERS:
-                    raise Reject(400, f"duplicate {name.decode('latin-1')} header")
-                self.headers[text] += "," + value.decode("latin-1").strip()
+        elif (known := _READ_NAMES.get(key)) is not None:
+            text, single = known
+            given = value.decode("latin-1").strip()
+            before = self.headers.get(text)
+            if before is None:
+                self.headers[text] = given
+            elif single:
+                raise Reject(400, f"duplicate {name.decode('latin-1')} header")
             else:
-                self.headers[text] = value.decode("latin-1").strip()
+                self.headers[text] = before + "," + given
 
     def on_body(self, body: bytes) -> None:
         if self.body is None:

@@ -118,3 +118,32 @@ def test_a_signed_proxy_may_forward_a_token_request(repo, local_instance):
             headers={**headers, TOKEN: token.text},
         )
         assert read.text == local_instance.ec2_id
+
+
+def test_a_trusted_proxy_forwards_tokens_for_the_forwarded_guest(repo, make_instance):
+    """A token sent with X-Forwarded-For through a trusted proxy belongs to the forwarded
+    guest, not to the proxy's own address (which here is another instance's)."""
+    from ipaddress import ip_network
+
+    guest = repo.add(make_instance(fixed_ips=["10.0.0.5"])).instance
+    repo.add(make_instance(fixed_ips=["127.0.0.9"]))
+    settings = ServerSettings(
+        trusted_proxies=(ip_network("127.0.0.9/32"),), token_mode=TokenMode.REQUIRED
+    )
+    forwarded = {"X-Forwarded-For": "10.0.0.5"}
+    with running_server(repo, settings) as srv, srv.client("127.0.0.9") as proxy:
+        token = get_token(proxy, **forwarded)
+        assert token.status_code == 200
+        read = proxy.get("/latest/meta-data/instance-id", headers={**forwarded, TOKEN: token.text})
+        assert read.status_code == 200
+        assert read.text == guest.ec2_id
+        # Without the forwarded header the same token is the proxy instance's: refused.
+        alone = proxy.get("/latest/meta-data/instance-id", headers={TOKEN: token.text})
+        assert alone.status_code == 401
+
+
+def test_a_token_from_an_address_no_instance_has_is_not_found(required):
+    with required.client() as c:
+        token = get_token(c).text
+    with required.client("127.0.0.77") as stranger:
+        assert stranger.get("/latest/meta-data/", headers={TOKEN: token}).status_code == 404
