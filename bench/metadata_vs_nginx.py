@@ -461,6 +461,36 @@ def bench_store(
     return out
 
 
+def imdsv2_pairs(tmp: Path, db: str, label: str, args: argparse.Namespace) -> None:
+    """The IMDSv2 ratio alone: an optional and a required server up together, their leaf
+    runs alternated (optional, required, optional, ...) so that the machine's drift over a
+    minute falls on both; the ratio of the medians, and each pair's own ratio."""
+    with (
+        start_wincloud(tmp, db) as optional,
+        start_wincloud(tmp, db, token_mode="required") as required,
+    ):
+        if call(required, "GET", LEAF)[0] != 401:
+            raise SystemExit("token_mode required answered a request without a token")
+        headers = {TOKEN_HEADER: get_token(required)}
+        wrk(optional, LEAF, 1)
+        wrk(required, LEAF, 1, headers=headers)
+        pairs = [
+            (
+                wrk(optional, LEAF, args.duration),
+                wrk(required, LEAF, args.duration, headers=headers),
+            )
+            for _ in range(args.runs)
+        ]
+    opt = statistics.median(a.rps for a, _ in pairs)
+    req = statistics.median(b.rps for _, b in pairs)
+    each = ", ".join(f"{b.rps / a.rps:.2f}" for a, b in pairs)
+    errors = sum(a.errors + b.errors for a, b in pairs)
+    print(
+        f"{label}, log off: optional {opt:,.0f} req/s, required {req:,.0f} req/s; "
+        f"required / optional {req / opt:.2f} (pairs: {each}); errors {errors}; goal 0.8"
+    )
+
+
 def post_password(tmp: Path, db: str, value: bytes) -> None:
     with start_wincloud(tmp, db) as server:
         status, body = call(server, "POST", PASSWORD, value)
@@ -556,6 +586,11 @@ def main() -> None:
         action="store_true",
         help="only the boot storms and the memory run (--memory-instances 0: no memory run)",
     )
+    parser.add_argument(
+        "--imdsv2-only",
+        action="store_true",
+        help="only IMDSv2 required / optional, runs alternated on two servers (log off)",
+    )
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # clean up servers and files
     os.sched_setaffinity(0, {int(WRK_CPU)})  # the bench itself stays off the servers' core
@@ -599,6 +634,12 @@ def main() -> None:
 
         if args.storm_only:
             storms(tmp, db, uuids, paths, args)
+            return
+        if args.imdsv2_only:
+            imdsv2_pairs(tmp, db, "SQLite", args)
+            if pg is not None:
+                fill_store(pg, 0)
+                imdsv2_pairs(tmp, pg, "PostgreSQL", args)
             return
         print(HEAD)
         with start_nginx(tmp, root) as nginx:
