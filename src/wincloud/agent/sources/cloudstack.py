@@ -4,7 +4,9 @@ header ``DomU_Request: send_my_password``).
 
 The router is found as cloudbase-init and cloud-init find it: ``cloudstack.url`` when set,
 else the DHCP server of each lease the OS holds (the router answers DHCP), then the DNS name
-``data-server``. Probing is one GET of ``instance-id`` per candidate.
+``data-server``. Probing is one GET of ``instance-id`` per candidate, and bounded: at most
+``MAX_CANDIDATES`` candidates (the first lease servers, without repeats, then
+``data-server``) within ``PROBE_BUDGET`` seconds together; those left out are logged.
 
 The password server answers the password, ``saved_password`` (already taken), ``bad_request``
 or nothing. Unlike cloudbase-init and cloud-init, which acknowledge a password
@@ -16,6 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import time
 from collections.abc import Callable
 from typing import ClassVar, Final
 from urllib.parse import urlsplit
@@ -35,7 +38,18 @@ SEND: Final = "send_my_password"
 ACK: Final = "saved_password"
 SAVED: Final = "saved_password"
 BAD_REQUEST: Final = "bad_request"
+BROADCAST: Final = "255.255.255.255"
 MAX_PASSWORD: Final = 1024
+MAX_CANDIDATES: Final = 4
+"""Routers tried when none is configured: the first lease servers, then ``data-server``. The
+OS may hold up to 64 leases (lease files read), and each unanswered one costs a timeout."""
+PROBE_BUDGET: Final = 15.0
+"""Seconds the candidates may take together (each request gets what is left, at most
+``cloudstack.timeout``); a configured ``cloudstack.url`` gets its whole timeout."""
+MIN_ATTEMPT: Final = 0.5
+"""A candidate is not tried with less time than this left in the budget."""
+LISTED: Final = 8
+"""Skipped candidates named in a log line (the rest are counted)."""
 
 
 def _text(tree: Tree, path: str) -> str | None:
@@ -53,6 +67,11 @@ def _failure(exc: SourceUnavailable) -> str:
     read (``illegal header line: bytearray(b'…')``), and a password server that forgot the
     blank line after its headers sends the password as that line."""
     return exc.message.split(" (", 1)[0]
+
+
+def _listed(hosts: list[str]) -> str:
+    shown = ",".join(hosts[:LISTED])
+    return shown + (f",+{len(hosts) - LISTED} more" if len(hosts) > LISTED else "")
 
 
 def parse_cloudstack(
@@ -93,6 +112,8 @@ class CloudStackSource:
         self.deps = deps
         self.config = deps.config.cloudstack
         self.selected: str | None = None
+        self.clock: Callable[[], float] = time.monotonic
+        """For the probe's time budget (tests give a fake clock)."""
 
     @property
     def where(self) -> str:
@@ -106,27 +127,61 @@ class CloudStackSource:
         except PlatformError as exc:
             log.warning("dhcp leases unreadable error=%s", exc)
             servers = []
-        hosts = []
+        hosts: dict[str, None] = {}
         for server in servers:
             try:  # a lease is a hint: what is not an address is skipped, not tried
                 address = ipaddress.ip_address(server.strip())
             except ValueError:
                 log.warning("dhcp server ignored reason=not-an-address value=%r", server[:60])
                 continue
-            hosts.append(f"[{address}]" if address.version == 6 else str(address))
-        return [f"http://{host}" for host in dict.fromkeys([*hosts, DATA_SERVER])]
+            if address.is_unspecified or address.is_multicast or str(address) == BROADCAST:
+                log.warning("dhcp server ignored reason=not-unicast value=%s", address)
+                continue
+            hosts[f"[{address}]" if address.version == 6 else str(address)] = None
+        leases = list(hosts)
+        kept, skipped = leases[: MAX_CANDIDATES - 1], leases[MAX_CANDIDATES - 1 :]
+        if skipped:
+            log.warning(
+                "cloudstack candidates skipped reason=over-limit limit=%d count=%d skipped=%s",
+                MAX_CANDIDATES,
+                len(skipped),
+                _listed(skipped),
+            )
+        return [f"http://{host}" for host in [*kept, DATA_SERVER]]
 
-    def _tree(self, base: str) -> HttpTree:
-        return HttpTree(self.deps.http(), base, timeout=self.config.timeout)
+    def _tree(self, base: str, timeout: float | None = None) -> HttpTree:
+        return HttpTree(
+            self.deps.http(), base, timeout=self.config.timeout if timeout is None else timeout
+        )
 
     def probe(self) -> bool:
         """The first candidate that serves ``latest/meta-data/instance-id``. When none
-        answers: SourceUnavailable (retried) for a configured URL; absent for found ones."""
+        answers: SourceUnavailable (retried) for a configured URL; absent for found ones.
+        Found candidates share ``PROBE_BUDGET``: each request gets what is left of it (at
+        most ``cloudstack.timeout``), and those it leaves no time for are logged, not tried."""
         failure: SourceUnavailable | None = None
-        for base in self.candidates():
+        candidates = self.candidates()
+        deadline = self.clock() + PROBE_BUDGET
+        for index, base in enumerate(candidates):
+            timeout = self.config.timeout
+            if not self.config.url:
+                left = deadline - self.clock()
+                if left < MIN_ATTEMPT:
+                    log.warning(
+                        "cloudstack candidates skipped reason=time-budget budget_s=%g "
+                        "count=%d skipped=%s",
+                        PROBE_BUDGET,
+                        len(candidates) - index,
+                        _listed([urlsplit(c).netloc for c in candidates[index:]]),
+                    )
+                    break
+                timeout = min(timeout, left)
             try:
-                found = self._tree(base).read("latest/meta-data/instance-id")
+                found = self._tree(base, timeout).read("latest/meta-data/instance-id")
             except SourceUnavailable as exc:
+                log.info(
+                    "cloudstack candidate did not answer where=%s error=%s", base, _failure(exc)
+                )
                 failure = exc
                 continue
             if found is not None and found.strip():

@@ -159,3 +159,98 @@ def test_oversized_password_answer_is_ignored(platform):
     platform.network.servers = [ROUTER]
     router = FakeRouter(password="p" * 5000)
     assert CloudStackSource(deps(platform, router)).load().admin_pass is None
+
+
+class Unanswered:
+    """A network where no candidate answers: records each host asked (in order) and the
+    timeout each request was given; ``clock``, when given, moves on by that timeout, as a
+    request that times out would."""
+
+    def __init__(self, clock: list[float] | None = None) -> None:
+        self.clock = clock
+        self.hosts: list[str] = []
+        self.timeouts: list[float] = []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.hosts.append(request.url.host)
+        timeout = request.extensions["timeout"]["read"]
+        self.timeouts.append(timeout)
+        if self.clock is not None:
+            self.clock[0] += timeout
+            raise httpx.ConnectTimeout("timed out", request=request)
+        raise httpx.ConnectError("refused", request=request)
+
+
+def test_many_lease_servers_are_capped_and_the_skipped_ones_logged(platform, caplog):
+    """64 leases (the most the OS leases are read from) and no router: 3 lease servers and
+    ``data-server`` are tried, not 65 timeouts; the log names what was left out."""
+    servers = [f"10.9.0.{n}" for n in range(1, 65)]
+    platform.network.servers = [*servers, servers[0], servers[2]]  # repeats are one candidate
+    network = Unanswered()
+    source = CloudStackSource(deps(platform, network))
+    with caplog.at_level("WARNING", logger="wincloud.agent.sources.cloudstack"):
+        assert source.probe() is False
+    assert network.hosts == ["10.9.0.1", "10.9.0.2", "10.9.0.3", "data-server"]
+    skipped = [r.getMessage() for r in caplog.records if "candidates skipped" in r.getMessage()]
+    assert len(skipped) == 1
+    assert "reason=over-limit" in skipped[0] and "count=61" in skipped[0]
+    assert "10.9.0.4" in skipped[0] and "+53 more" in skipped[0]
+
+
+def test_lease_servers_that_cannot_be_a_router_are_not_tried(platform):
+    platform.network.servers = ["0.0.0.0", "255.255.255.255", "224.0.0.1", "::", ROUTER]
+    source = CloudStackSource(deps(platform, FakeRouter()))
+    assert source.candidates() == [f"http://{ROUTER}", "http://data-server"]
+
+
+def test_candidates_share_one_time_budget(platform, caplog):
+    """Each candidate gets what is left of the budget (at most cloudstack.timeout); one the
+    budget leaves no time for is logged and not tried. The clock is a fake one that each
+    unanswered request moves on by its whole timeout."""
+    from wincloud.agent.sources.cloudstack import PROBE_BUDGET
+
+    timeout = PROBE_BUDGET * 0.4
+    clock = [1000.0]
+    network = Unanswered(clock)
+    platform.network.servers = ["10.9.0.1", "10.9.0.2", "10.9.0.3"]
+    source = CloudStackSource(deps(platform, network, timeout=timeout))
+    source.clock = lambda: clock[0]
+    with caplog.at_level("WARNING", logger="wincloud.agent.sources.cloudstack"):
+        assert source.probe() is False
+    assert network.hosts == ["10.9.0.1", "10.9.0.2", "10.9.0.3"]
+    assert network.timeouts == pytest.approx([timeout, timeout, PROBE_BUDGET - 2 * timeout])
+    assert sum(network.timeouts) <= PROBE_BUDGET
+    (line,) = [r.getMessage() for r in caplog.records if "reason=time-budget" in r.getMessage()]
+    assert "skipped=data-server" in line
+
+
+def test_a_configured_url_gets_its_whole_timeout_whatever_the_budget(platform):
+    from wincloud.agent.sources.cloudstack import PROBE_BUDGET
+
+    clock = [0.0]
+    network = Unanswered(clock)
+    timeout = PROBE_BUDGET * 2
+    source = CloudStackSource(deps(platform, network, url=f"http://{ROUTER}", timeout=timeout))
+    source.clock = lambda: clock[0]
+    with pytest.raises(SourceUnavailable):
+        source.probe()
+    assert network.timeouts == [timeout]
+
+
+def test_lease_files_on_disk_give_at_most_three_routers_newest_first(tmp_path):
+    """The real POSIX lease reader over 64 dhclient lease files (each naming its own server
+    on 127.0.0.x): the newest three leases' servers are asked, then data-server."""
+    import os
+
+    from wincloud.platform.posix import posix_platform
+
+    folder = tmp_path / "var/lib/dhcp"
+    folder.mkdir(parents=True)
+    for n in range(64):
+        lease = folder / f"dhclient.eth{n}.leases"
+        lease.write_text(f"lease {{\n  option dhcp-server-identifier 127.0.0.{n + 2};\n}}\n")
+        os.utime(lease, (1_700_000_000 + n, 1_700_000_000 + n))
+    network = Unanswered()
+    source = CloudStackSource(deps(posix_platform(tmp_path), network))
+    assert source.probe() is False
+    assert network.hosts == ["127.0.0.65", "127.0.0.64", "127.0.0.63", "data-server"]
