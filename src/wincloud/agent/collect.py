@@ -9,13 +9,13 @@ import io
 import json
 import os
 import tarfile
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from wincloud.agent.instance_data import read_instance_data, redact
 from wincloud.agent.status import read_status
 from wincloud.errors import ConfigError, WincloudError
+from wincloud.platform.atomic import StagedFile
 
 if TYPE_CHECKING:
     from wincloud.platform import Platform
@@ -63,23 +63,13 @@ def _tail(path: Path) -> bytes:
 
 
 def _write(out: Path, members: dict[str, bytes]) -> None:
-    folder = out.parent if str(out.parent) else Path()
+    """The bundle, private (0600), through ``platform.atomic``: any failure, Ctrl-C included,
+    leaves no partial bundle and no staging file."""
     try:
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{out.name}.")
+        with StagedFile(out, mode=0o600) as raw, tarfile.open(fileobj=raw, mode="w:gz") as bundle:
+            for name, data in members.items():
+                info = tarfile.TarInfo(f"wincloud-agent/{name}")
+                info.size, info.mode, info.mtime = len(data), 0o600, FIXED_MTIME
+                bundle.addfile(info, io.BytesIO(data))
     except OSError as exc:
-        raise ConfigError(f"cannot write the bundle ({exc.strerror})", subject=str(out)) from None
-    try:
-        with os.fdopen(fd, "wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w:gz") as bundle:
-                for name, data in members.items():
-                    info = tarfile.TarInfo(f"wincloud-agent/{name}")
-                    info.size, info.mode, info.mtime = len(data), 0o600, FIXED_MTIME
-                    bundle.addfile(info, io.BytesIO(data))
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp, 0o600)
-        os.replace(tmp, out)
-    except OSError as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
         raise ConfigError(f"cannot write the bundle ({exc.strerror})", subject=str(out)) from None

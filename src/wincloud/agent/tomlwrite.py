@@ -5,14 +5,13 @@ output reads back with ``tomllib`` to the same data. ``write_atomic`` puts it in
 from __future__ import annotations
 
 import math
-import os
 import re
-import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
 from wincloud.errors import ConfigError
+from wincloud.platform.atomic import write_file
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
@@ -99,19 +98,10 @@ def render_toml(
 
 
 def write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` beside ``path`` and rename it over: a reader sees the old file or the
-    new one, never a part."""
+    """Write ``text`` (UTF-8, mode 0644) beside ``path`` and rename it over
+    (``platform.atomic``): a reader sees the old file or the new one, never a part."""
+    data = text.encode("utf-8")
     try:
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        write_file(path, data, mode=0o644)
     except OSError as exc:
-        raise ConfigError(f"cannot write ({exc.strerror})", subject=str(path)) from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
         raise ConfigError(f"cannot write ({exc.strerror})", subject=str(path)) from None

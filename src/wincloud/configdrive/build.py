@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -18,6 +15,7 @@ from wincloud.configdrive.layout import (
     content_digest,
 )
 from wincloud.errors import DriveError
+from wincloud.platform.atomic import StagedFile
 
 log = logging.getLogger(__name__)
 
@@ -72,42 +70,22 @@ def build_drive(
 
 
 def _write_atomically(out: Path, write: Callable[[BinaryIO], None]) -> None:
+    """Stage the image beside ``out``, then rename it over (``platform.atomic``: a failure,
+    a DriveError from ``write`` or Ctrl-C removes the staging file). Private, mode 0600."""
     try:
-        fd, name = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+        staged = StagedFile(out, mode=0o600)
     except OSError as exc:
         raise DriveError(
             f"cannot create the drive image ({exc.strerror})",
             subject=str(out),
             hint="check that the output directory exists and is writable",
         ) from exc
-    tmp = Path(name)
-    done = False
     try:
-        with os.fdopen(fd, "wb") as sink:
+        with staged as sink:
             write(sink)
-            sink.flush()
-            os.fsync(sink.fileno())
-        os.replace(tmp, out)
-        done = True
-        _sync_directory(out.parent)
     except OSError as exc:
         raise DriveError(
             f"cannot write the drive image ({exc.strerror})",
             subject=str(out),
             hint="check free space and that the output path is not a directory",
         ) from exc
-    finally:
-        if not done:
-            tmp.unlink(missing_ok=True)
-
-
-def _sync_directory(directory: Path) -> None:
-    """Make the rename durable (POSIX; Windows has no directory handles for this)."""
-    if os.name != "posix":
-        return
-    with contextlib.suppress(OSError):
-        fd = os.open(directory, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)

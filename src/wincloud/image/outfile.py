@@ -1,21 +1,27 @@
 """Output files of ``wincloud image``: written whole or not at all.
 
-Each output (an answer file, the answer CD, a screenshot) is written to a temporary file in the
-destination's folder, flushed to disk, then renamed over the destination. A failure half-way
-(disk full, a file size limit, Ctrl-C) removes the temporary file and leaves what was at the
-destination untouched, so a good file is never replaced by a truncated one.
+Each output (an answer file, the answer CD, a screenshot) is staged beside the destination,
+flushed to disk, then renamed over it (``wincloud.platform.atomic``). A failure half-way (disk
+full, a file size limit, Ctrl-C, or SIGTERM/SIGHUP, which the long commands turn into the
+same interrupt) removes the staging file and leaves what was at the destination untouched, so
+a good file is never replaced by a truncated one.
+
+What stays here: the new file gets the permissions a plain ``open()`` would have given it
+(the old file's, else 0666 less the umask), not the private 0600 of the drive and the agent's
+files, since an answer file or a screenshot is an ordinary output; and the two messages say
+whether the destination was touched.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 from wincloud.errors import ImageError
+from wincloud.platform.atomic import StagedFile
 
 
 def _mode_for(out: Path) -> int:
@@ -32,29 +38,21 @@ def replacing(out: Path, *, what: str) -> Iterator[BinaryIO]:
     """A binary file to write ``out`` through; renamed onto ``out`` when the block ends
     without an exception. OSError becomes an ImageError naming ``out`` and ``what``."""
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        staged = StagedFile(out, mode=_mode_for(out))
     except OSError as exc:
         raise ImageError(
             f"cannot write the {what} ({exc.strerror})",
             subject=str(out),
             hint="give a path in a folder you can write to",
         ) from None
-    tmp = Path(tmp_name)
     try:
-        with os.fdopen(fd, "wb") as sink:
+        with staged as sink:
             yield sink
-            sink.flush()
-            os.fsync(sink.fileno())
-        tmp.chmod(_mode_for(out))
-        tmp.replace(out)
     except OSError as exc:
         raise ImageError(
             f"cannot write the {what} ({exc.strerror}); the old file, if any, is unchanged",
             subject=str(out),
         ) from None
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
 
 
 def write_output(out: Path, data: bytes, *, what: str) -> None:

@@ -1,5 +1,5 @@
-"""A new file with an unused random name, opened exclusively: what the backends' atomic writes
-stage their content in before renaming it into place.
+"""A new file with an unused random name, opened exclusively: where ``platform.atomic`` stages
+a new file before renaming it into place.
 
 ``tempfile.mkstemp`` does the same, but importing ``tempfile`` pulls in ``shutil``, ``random``
 and the compressors, about 5 ms of the agent's 50 ms start; this needs ``os`` alone."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tomllib
 
 import pytest
@@ -65,6 +66,29 @@ def test_write_atomic_replaces_the_file_and_leaves_no_temporary(tmp_path):
 def test_write_atomic_into_a_missing_directory_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot write"):
         write_atomic(tmp_path / "missing" / "agent.toml", "x = 1\n")
+
+
+def test_write_atomic_gives_mode_0644_whatever_the_umask(tmp_path):
+    target = tmp_path / "agent.toml"
+    old = os.umask(0o077)
+    try:
+        write_atomic(target, "x = 1\n")
+    finally:
+        os.umask(old)
+    assert oct(target.stat().st_mode & 0o777) == oct(0o644)
+
+
+def test_ctrl_c_during_write_atomic_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch):
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    target = tmp_path / "agent.toml"
+    target.write_text("old = 1\n")
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        write_atomic(target, "new = 1\n")
+    assert target.read_text() == "old = 1\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["agent.toml"]
 
 
 def test_a_long_list_is_written_one_item_per_line():

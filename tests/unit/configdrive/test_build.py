@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 
@@ -131,6 +132,30 @@ def test_failed_write_leaves_no_temporary_file(tmp_path, files, fmt):
     assert str(out) in str(err.value)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
     assert (out / "keep").read_bytes() == b"k"
+
+
+def test_a_replaced_image_is_private_even_when_the_old_one_was_not(tmp_path, files):
+    out = tmp_path / "drive.iso"
+    out.write_bytes(b"previous drive")
+    out.chmod(0o644)
+    build_drive(files, out)
+    assert oct(out.stat().st_mode & 0o777) == oct(0o600)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_ctrl_c_while_writing_keeps_the_existing_file_and_no_temporary(
+    tmp_path, files, fmt, monkeypatch
+):
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    out = tmp_path / "drive.img"
+    out.write_bytes(b"previous drive")
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        build_drive(files, out, fmt=fmt)
+    assert out.read_bytes() == b"previous drive"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drive.img"]
 
 
 def test_missing_output_directory_is_a_drive_error(tmp_path, files):

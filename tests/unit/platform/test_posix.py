@@ -199,3 +199,25 @@ def test_stale_netdev_files_of_ours_are_removed_too(root):
     assert (root / "etc/systemd/network/10-wincloud-vlan7.netdev").exists()
     platform.network.apply(NetworkPlan(interfaces=(Plan(mac=mac),)))
     assert os.listdir(root / "etc/systemd/network") == ["10-wincloud-fa163e000005.network"]
+
+
+def test_ctrl_c_while_writing_keeps_the_old_file_and_no_temporary(root, monkeypatch):
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    platform = posix_platform(root)
+    platform.files.write("/srv/app.conf", b"old")
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        platform.files.write("/srv/app.conf", b"new")
+    assert (root / "srv/app.conf").read_bytes() == b"old"
+    assert os.listdir(root / "srv") == ["app.conf"]
+
+
+def test_a_written_file_has_the_mode_asked_for_not_the_old_files(root):
+    platform = posix_platform(root)
+    (root / "srv").mkdir()
+    (root / "srv/key").write_bytes(b"old")
+    (root / "srv/key").chmod(0o666)
+    platform.files.write("/srv/key", b"new", mode=0o600)
+    assert oct((root / "srv/key").stat().st_mode & 0o777) == oct(0o600)

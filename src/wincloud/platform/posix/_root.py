@@ -14,7 +14,7 @@ from typing import Final
 from msgspec import Struct
 
 from wincloud.errors import PlatformError
-from wincloud.platform.tempname import create_temp
+from wincloud.platform.atomic import write_file
 
 MAX_LINK_HOPS: Final = 40
 """Links followed while resolving one path (Linux's own limit)."""
@@ -172,42 +172,19 @@ class Root:
     def write_atomic(
         self, host: Path, data: bytes, *, mode: int = 0o644, owner: str | None = None
     ) -> None:
-        """Write a temporary file beside ``host``, fsync, rename over it, fsync the directory:
-        a crash leaves the old content or the new, never a mix. Under an alternate root the
-        directory is resolved inside it; a link in the last place is replaced, not followed."""
+        """Replace ``host`` with ``data`` whole or not at all (``platform.atomic``: staged
+        beside it, synced with its mode and owner, renamed over it, the folder synced). Under
+        an alternate root the folder is resolved inside it; a link in the last place is
+        replaced, not followed."""
         ids = self.ids_of(owner)
         host = self.contain(host.parent) / host.name
         try:
             host.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = create_temp(host.parent, f".{host.name}.")
+            write_file(host, data, mode=mode, owner=ids)
         except OSError as exc:
-            raise os_error("write", exc, self.guest(host)) from None
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.chmod(tmp, mode)
-                if ids is not None:
-                    _chown(Path(tmp), ids)
-                os.fsync(out.fileno())
-            os.replace(tmp, host)
-            _fsync_dir(host.parent)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
             raise os_error("write", exc, self.guest(host)) from None
 
 
 def _chown(path: Path, ids: tuple[int, int]) -> None:
     if sys.platform != "win32":
         os.chown(path, *ids, follow_symlinks=False)
-
-
-def _fsync_dir(path: Path) -> None:
-    if sys.platform == "win32":  # pragma: no cover - directories cannot be opened there
-        return
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

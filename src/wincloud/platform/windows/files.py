@@ -1,5 +1,6 @@
 """WindowsFiles: guest paths (``C:\\ProgramData\\x``; ``/x`` means ``C:\\x``), atomic writes
-(a temporary file beside the target, then MoveFileEx-replace through ``os.replace``).
+(``platform.atomic``: a staging file beside the target, then MoveFileEx-replace through
+``os.replace``).
 
 Windows has no mode bits: a private mode (no group/other bits, e.g. 0o600) or an ``owner``
 becomes a protected ACL (the owner, SYSTEM and Administrators only) with that owner;
@@ -9,13 +10,11 @@ becomes a protected ACL (the owner, SYSTEM and Administrators only) with that ow
 
 from __future__ import annotations
 
-import contextlib
-import os
 from pathlib import Path, PureWindowsPath
 
 from wincloud.errors import PlatformError
+from wincloud.platform.atomic import write_file
 from wincloud.platform.base import FileInfo
-from wincloud.platform.tempname import create_temp
 from wincloud.platform.windows._win32.advapi import SID_ADMINISTRATORS, SID_SYSTEM, Advapi
 
 
@@ -83,26 +82,18 @@ class WindowsFiles:
         host = self.host(path)
         if host.is_dir():
             raise PlatformError("is a directory", operation="write", subject=path)
+        # No mode bits to set (mode=None): a private file gets its ACL on the staging file
+        # before the rename, so the new content is never readable by others at the target.
         try:
             host.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = create_temp(host.parent, f".{host.name}.")
+            write_file(
+                host,
+                data,
+                mode=None,
+                before_replace=lambda staged: self._secure(path, staged, mode, owner),
+            )
         except OSError as exc:
             raise _os_error("write", exc, path) from None
-        try:
-            with os.fdopen(fd, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            self._secure(path, Path(tmp), mode, owner)
-            os.replace(tmp, host)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise _os_error("write", exc, path) from None
-        except PlatformError:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
         if owner is not None or is_private(mode):
             self._secure(path, host, mode, owner)
 

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 
 from wincloud.errors import PlatformError
@@ -53,3 +55,29 @@ def test_remove(platform):
         platform.files.remove(r"C:\d")
     with pytest.raises(PlatformError):
         platform.files.write(r"C:\d", b"x")
+
+
+def _staging_left(folder):
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith("."))
+
+
+def test_an_acl_that_cannot_be_set_keeps_the_old_file_and_no_staging_file(platform, tmp_path):
+    platform.files.write(r"C:\d\secret", b"old")
+    with pytest.raises(PlatformError):
+        platform.files.write(r"C:\d\secret", b"new", owner="ghost")
+    assert platform.files.read(r"C:\d\secret") == b"old"
+    assert _staging_left(tmp_path / "drives/C/d") == []
+
+
+def test_ctrl_c_while_writing_keeps_the_old_file_and_no_staging_file(
+    platform, tmp_path, monkeypatch
+):
+    def interrupted(fd):
+        raise KeyboardInterrupt
+
+    platform.files.write(r"C:\d\a.txt", b"old")
+    monkeypatch.setattr(os, "fsync", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        platform.files.write(r"C:\d\a.txt", b"new")
+    assert platform.files.read(r"C:\d\a.txt") == b"old"
+    assert _staging_left(tmp_path / "drives/C/d") == []
