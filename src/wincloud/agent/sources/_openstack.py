@@ -114,6 +114,37 @@ def _injected_path_problem(path: str, content_path: str) -> str | None:
     return None
 
 
+def read_network_config(tree: Tree) -> tuple[str, str] | None:
+    """``(where, text)`` of the file ``meta_data.json`` names in
+    ``network_config.content_path`` (a Debian interfaces file: Proxmox's configdrive2, Nova's
+    old injected network template); None when it names none. A file that is missing, too
+    large or not UTF-8 is logged and left out: the rest of the drive is still used."""
+    version = find_version(tree)
+    if version is None:
+        return None
+    doc = read_json(tree, f"openstack/{version}/meta_data.json")
+    config = doc.get("network_config") if isinstance(doc, dict) else None
+    path = config.get("content_path") if isinstance(config, dict) else None
+    if not isinstance(path, str) or not path.strip():
+        return None
+    from wincloud.agent.sources._eni import MAX_BYTES
+
+    where = f"{tree.where}/openstack/{path.lstrip('/')}"
+    problem = _injected_path_problem("/network_config", path)
+    raw = None if problem else tree.read("openstack/" + path.lstrip("/"))
+    if raw is not None and len(raw) > MAX_BYTES:
+        problem = f"larger-than-{MAX_BYTES}-bytes"
+    elif raw is None and problem is None:
+        problem = "missing"
+    if problem is None and raw is not None:
+        try:
+            return where, raw.decode("utf-8")
+        except UnicodeDecodeError:
+            problem = "not-utf-8"
+    log.warning("network config file left out reason=%s content_path=%r", problem, path[:200])
+    return None
+
+
 def parse_openstack(tree: Tree, *, source: str) -> InstanceMetadata:
     """Read the newest OpenStack version the tree offers into InstanceMetadata."""
     version = find_version(tree)

@@ -5,14 +5,16 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar
+
+import msgspec
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.sources._labelled import DriveDirTree
-from wincloud.agent.sources._openstack import parse_openstack
+from wincloud.agent.sources._openstack import parse_openstack, read_network_config
 from wincloud.agent.sources.base import SourceDeps
 from wincloud.agent.tree import DriveTree, Tree
-from wincloud.errors import PlatformError, SourceUnavailable
+from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -53,7 +55,40 @@ class ConfigDriveSource:
         if self.found is None and not self.probe():
             raise SourceUnavailable("no config drive", subject=self.where)
         assert self.found is not None
-        return parse_openstack(self.tree(self.found), source=self.name)
+        tree = self.tree(self.found)
+        md = parse_openstack(tree, source=self.name)
+        if md.network_data is None:
+            network = self.interfaces_network(tree)
+            if network is not None:
+                md = msgspec.structs.replace(md, network_data=network)
+        return md
+
+    def interfaces_network(self, tree: Tree) -> dict[str, Any] | None:
+        """The drive's Debian interfaces file (``network_config``, no network_data.json) as
+        network_data, for the interfaces that can be tied to an adapter without guessing
+        (``_eni``); None when there is none, or nothing in it can be tied. A broken file is
+        logged and left out: it costs the network configuration, not the drive."""
+        found = read_network_config(tree)
+        if found is None:
+            return None
+        where, text = found
+        from wincloud.agent.sources import _eni
+
+        try:
+            interfaces = _eni.parse_interfaces(text, where=where)
+        except InvalidMetadata as exc:
+            log.warning("network config file left out error=%s", exc)
+            return None
+        if not interfaces.interfaces:
+            return None
+        try:
+            adapters = self.deps.platform.network.adapters()
+        except PlatformError as exc:
+            log.warning("network config file not applied: adapters unknown error=%s", exc)
+            return None
+        macs = [a.mac for a in adapters if a.mac]
+        tied = _eni.tie_to_adapters(interfaces, macs, where=where)
+        return _eni.network_data_from_interfaces(interfaces, tied)
 
     def password_sink(self) -> PasswordSink | None:
         return None

@@ -1,7 +1,12 @@
 """Proxmox VE's cloud-init drives (qemu-server's Cloudinit.pm): configdrive2 for a Windows VM
 (read by the ``configdrive`` source) and NoCloud (read by ``nocloud``), with their quirks."""
 
+import json
+import logging
+import shutil
 from pathlib import Path
+
+import pytest
 
 from wincloud.agent.plugins._network_data import parse_network_data
 from wincloud.agent.sources._openstack import parse_openstack
@@ -35,3 +40,114 @@ def test_nocloud_with_empty_vendor_data_is_read():
         ("192.168.1.1",),
     )
     assert md.user_data is not None and b"hostname: lin-pve-02" in md.user_data
+
+
+# configdrive2's network: a Debian interfaces file in openstack/content/0000, eth0 without MAC
+
+
+def drive_copy(tmp_path, interfaces: bytes | None = None) -> Path:
+    """The configdrive2 fixture as a drive directory, its content/0000 replaced if given."""
+    drive = tmp_path / "config-2"
+    shutil.copytree(PROXMOX / "configdrive2-windows", drive)
+    if interfaces is not None:
+        (drive / "openstack/content/0000").write_bytes(interfaces)
+    return drive
+
+
+def load_drive(make_deps, platform, drive: Path, *adapters: tuple[str, str]):
+    from tests.unit.agent.conftest import with_section
+    from wincloud.agent.config import AgentConfig
+    from wincloud.agent.sources.configdrive import ConfigDriveSource
+    from wincloud.platform.values import Adapter
+
+    platform.network._adapters[:] = [Adapter(name, mac) for name, mac in adapters]
+    config = with_section(AgentConfig(), "configdrive", paths=[str(drive)])
+    return ConfigDriveSource(make_deps(config)).load()
+
+
+ONE_NIC = ("Ethernet", "bc:24:11:12:34:56")
+TWO_NICS = (ONE_NIC, ("Ethernet 2", "bc:24:11:65:43:21"))
+
+
+def test_windows_interfaces_file_is_applied_to_the_only_adapter(make_deps, platform, tmp_path):
+    md = load_drive(make_deps, platform, drive_copy(tmp_path), ONE_NIC)
+    assert md.admin_pass is not None  # the rest of the drive as before
+    plan = parse_network_data(md.network_data)
+    (iface,) = plan.interfaces
+    assert (iface.mac, iface.addresses, iface.dhcp4) == (ONE_NIC[1], ("192.168.1.60/24",), False)
+    assert [(r.destination, r.gateway) for r in iface.routes] == [("0.0.0.0/0", "192.168.1.1")]
+    assert plan.dns_servers == ("192.168.1.1",)
+
+
+@pytest.mark.parametrize(
+    "adapters, reason",
+    [(TWO_NICS, "several-adapters count=2"), ((), "no-adapters count=0")],
+)
+def test_interfaces_file_is_never_guessed_onto_one_of_several_adapters(
+    make_deps, platform, tmp_path, caplog, adapters, reason
+):
+    with caplog.at_level(logging.WARNING, logger="wincloud.agent.sources"):
+        md = load_drive(make_deps, platform, drive_copy(tmp_path), *adapters)
+    assert md.network_data is None
+    assert md.admin_pass is not None and dict(md.public_keys) == {"key-0": KEY}
+    (line,) = [r.getMessage() for r in caplog.records if "not applied" in r.getMessage()]
+    assert "name=eth0" in line and f"reason={reason}" in line
+
+
+def test_interfaces_file_with_several_interfaces_ties_only_those_with_a_hwaddress(
+    make_deps, platform, tmp_path, caplog
+):
+    eni = (
+        b"auto eth0\niface eth0 inet dhcp\n"
+        b"auto eth1\niface eth1 inet static\n    address 10.0.5.9\n    netmask 255.255.0.0\n"
+        b"    hwaddress ether BC:24:11:65:43:21\n"
+        b"iface eth1 inet6 static\n    address fd00::9\n    netmask 64\n    gateway fd00::1\n"
+    )
+    with caplog.at_level(logging.WARNING, logger="wincloud.agent.sources"):
+        md = load_drive(make_deps, platform, drive_copy(tmp_path, eni), ONE_NIC)
+    plan = parse_network_data(md.network_data)
+    (iface,) = plan.interfaces
+    assert iface.mac == "bc:24:11:65:43:21"
+    assert iface.addresses == ("10.0.5.9/16", "fd00::9/64")
+    assert [(r.destination, r.gateway) for r in iface.routes] == [("::/0", "fd00::1")]
+    assert "name=eth0 reason=several-interfaces-in-the-file" in caplog.text
+
+
+def test_older_configdrive2_network_with_a_loopback_stanza(make_deps, platform, tmp_path):
+    """configdrive2_network (non-Windows ostype): ``auto lo`` with the DNS servers under it,
+    DHCP for IPv4 and SLAAC for IPv6."""
+    eni = (
+        b"auto lo\niface lo inet loopback\n\n        dns_nameservers 192.0.2.53 192.0.2.54\n"
+        b"        dns_search example.lan\nauto eth0\niface eth0 inet dhcp\niface eth0 inet6 auto\n"
+    )
+    md = load_drive(make_deps, platform, drive_copy(tmp_path, eni), ONE_NIC)
+    plan = parse_network_data(md.network_data)
+    (iface,) = plan.interfaces
+    assert (iface.mac, iface.dhcp4, iface.ipv6_autoconf) == (ONE_NIC[1], True, True)
+    assert plan.dns_servers == ("192.0.2.53", "192.0.2.54")
+
+
+@pytest.mark.parametrize("eni", [b"\xff\xfeauto eth0\n", b"iface eth0\n", b"x\n" * 5000])
+def test_a_broken_interfaces_file_costs_the_network_only(make_deps, platform, tmp_path, eni):
+    md = load_drive(make_deps, platform, drive_copy(tmp_path, eni), ONE_NIC)
+    assert md.network_data is None
+    assert md.admin_pass is not None and md.admin_pass.reveal() == "Pve-Pass-2026!"
+
+
+def test_network_data_json_wins_over_the_interfaces_file(make_deps, platform, tmp_path):
+    drive = drive_copy(tmp_path)
+    network = {
+        "links": [{"id": "nic", "type": "phy", "ethernet_mac_address": TWO_NICS[1][1]}],
+        "networks": [{"id": "n", "link": "nic", "type": "ipv4_dhcp"}],
+    }
+    (drive / "openstack/latest/network_data.json").write_text(json.dumps(network))
+    md = load_drive(make_deps, platform, drive, ONE_NIC)
+    assert md.network_data == network
+
+
+def test_an_adapter_without_a_real_mac_does_not_count(make_deps, platform, tmp_path):
+    md = load_drive(
+        make_deps, platform, drive_copy(tmp_path), ONE_NIC, ("tun0", "00:00:00:00:00:00")
+    )
+    (iface,) = parse_network_data(md.network_data).interfaces
+    assert iface.mac == ONE_NIC[1]
