@@ -14,29 +14,10 @@ import sys
 import pytest
 
 from tests.e2e.image.procs import pids_using, wait_for
+from tests.image_publish_data import report_doc
 from tests.unit.image.build.conftest import write_spec_files
 
-REPORT = {
-    "format": "raw",
-    "virtual_size": 40 << 30,
-    "actual_size": 1 << 20,
-    "partition_table": "gpt",
-    "firmware": "uefi",
-    "windows": {
-        "product_name": "Windows Server 2022 Standard",
-        "edition_id": "ServerStandard",
-        "installation_type": "Server",
-        "build": 20348,
-        "version": "2022",
-        "architecture": "amd64",
-    },
-    "generalized": True,
-    "image_state": "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE",
-    "agent_version": "0.1.0",
-    "qemu_ga": False,
-    "drivers": {"viostor": "1", "netkvm": "1"},
-    "boot_drivers": {"virtio": True, "scsi": False},
-}
+REPORT = report_doc(format="raw", actual_size=1 << 20)
 
 
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])

@@ -21,61 +21,24 @@ import unittest
 from pathlib import Path
 from typing import Any, ClassVar
 
+from tests.image_publish_data import report_doc, spec_text
 from tests.openstack.glance.server import GlanceServer, is_available
 from wincloud.errors import ImageError
 from wincloud.image.glance import UPLOAD_HASH, GlanceImages, file_hash, publish_file
 from wincloud.image.glance_format import check_upload, detect_format
 
-SPEC = """\
-[image]
-name = "ws2022-std"
-[source]
-iso = "iso/SERVER_EVAL_x64FRE_en-us.iso"
-edition = "Windows Server 2022 SERVERSTANDARD"
-version = "2022"
-[firmware]
-type = "uefi"
-secure_boot = true
-tpm = true
-[disk]
-bus = "scsi"
-size_gib = 32
-[licensing]
-mode = "kms-client"
-[drivers]
-virtio_win_iso = "iso/virtio-win-0.1.266.iso"
-[agent]
-msi = "dist/wincloud-agent.msi"
-[publish]
-name = "{name}"
+REPORT = report_doc(
+    virtual_size=64 * 2**20,  # the qcow2 files written here are 64 MiB
+    actual_size=9 * 2**20,
+    qemu_ga=True,
+    drivers={"vioscsi": "100.95.104.26600", "netkvm": "100.95.104.26600"},
+    boot_drivers={"virtio": False, "scsi": True},
+)
+PUBLISH_EXTRA = """\
 disk_format = "{disk_format}"
 compression = "{compression}"
 visibility = "{visibility}"
-min_ram_mib = 2048
-properties = {{ os_admin_user = "Administrator", owner_team = "windows-ops" }}
-"""
-
-REPORT: dict[str, Any] = {
-    "format": "qcow2",
-    "virtual_size": 64 * 2**20,
-    "actual_size": 9 * 2**20,
-    "partition_table": "gpt",
-    "firmware": "uefi",
-    "windows": {
-        "product_name": "Windows Server 2022 Standard",
-        "edition_id": "ServerStandard",
-        "installation_type": "Server",
-        "build": 20348,
-        "version": "2022",
-        "architecture": "amd64",
-    },
-    "generalized": True,
-    "image_state": "IMAGE_STATE_GENERALIZE_RESEAL_TO_OOBE",
-    "agent_version": "0.1.0",
-    "qemu_ga": True,
-    "drivers": {"vioscsi": "100.95.104.26600", "netkvm": "100.95.104.26600"},
-    "boot_drivers": {"virtio": False, "scsi": True},
-}
+properties = {{ os_admin_user = "Administrator", owner_team = "windows-ops" }}"""
 
 CLOUDS = {"member": "member@p1", "other": "member@p2", "admin": "admin@ops"}
 
@@ -150,7 +113,10 @@ class GlanceTestCase(unittest.TestCase):
         values = {"disk_format": "qcow2", "compression": "none", "visibility": "private"}
         values.update(publish)
         path = self.tmp / f"{name}.toml"
-        path.write_text(SPEC.format(name=name, **values))
+        extra = PUBLISH_EXTRA.format(**values)
+        path.write_text(
+            spec_text(tpm=True, bus="scsi", size_gib=32, publish_name=name, publish_extra=extra)
+        )
         return path
 
     def cli(self, *args: str, cloud: str = "member") -> subprocess.CompletedProcess[str]:
