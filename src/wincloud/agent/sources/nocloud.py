@@ -1,11 +1,21 @@
 """NoCloud: ``meta-data`` (YAML), ``user-data`` and ``vendor-data`` from a seed directory, or
-from a volume labelled ``cidata`` read without mounting it."""
+from a volume labelled ``cidata`` read without mounting it.
+
+A user-data that is one ``#cloud-config`` document also gives cloud-init's "default user" keys,
+as Proxmox VE writes them (qemu-server's ``cloudinit_userdata``): top-level ``user`` (the
+``admin_username`` meta key, read by the users, password and ssh_keys plugins),
+``password`` (the administrator's password, unless it is a crypt hash: Proxmox hashes it for
+every guest whose ``ostype`` is not Windows, and a hash cannot be set as a clear-text password)
+and ``ssh_authorized_keys`` (public keys, after meta-data's). The password is never logged."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
+
+from msgspec import Struct
 
 from wincloud.agent.metadata import InstanceMetadata, PasswordSink, ReportSink
 from wincloud.agent.sources._labelled import DriveDirTree
@@ -18,8 +28,12 @@ from wincloud.agent.sources.base import (
 )
 from wincloud.agent.tree import DriveTree, FilesTree, Tree
 from wincloud.errors import InvalidMetadata, PlatformError, SourceUnavailable
+from wincloud.secret import Secret
 
 log = logging.getLogger(__name__)
+
+CLOUD_CONFIG: Final = b"#cloud-config"
+META_USERNAME: Final = "admin_username"
 
 
 def _yaml(tree: Tree, path: str) -> Any:
@@ -75,7 +89,111 @@ def _network(tree: Tree) -> dict[str, Any] | None:
     return network_data_from_config(doc, where=f"{tree.where}/network-config")
 
 
-def parse_nocloud(tree: Tree, *, source: str) -> InstanceMetadata:
+class DefaultUser(Struct, frozen=True):
+    """cloud-init's default-user keys of a ``#cloud-config`` user-data."""
+
+    username: str | None = None
+    password: Secret | None = None
+    keys: tuple[str, ...] = ()
+
+
+def _not_a_string(key: str, value: Any, where: str) -> None:
+    """Log a value YAML made into something else than text (``password: 0123`` is the number
+    83): taking its text would be another value than the one written."""
+    log.warning(
+        "user-data key not applied reason=not-a-string key=%s kind=%s where=%s hint=quote it",
+        key,
+        type(value).__name__,
+        where,
+    )
+
+
+def _string(doc: dict[Any, Any], key: str, where: str) -> str | None:
+    value = doc.get(key)
+    if value is None or isinstance(value, str):
+        return value
+    _not_a_string(key, value, where)
+    return None
+
+
+def _password(doc: dict[Any, Any], where: str, register: Callable[[str], None]) -> Secret | None:
+    password = _string(doc, "password", where)
+    if not password:
+        return None
+    register(password)
+    from wincloud.agent.userdata.cloudconfig import is_crypt_hash
+
+    if is_crypt_hash(password):
+        log.warning(
+            "user-data password not applied reason=crypt-hash where=%s hint=a hash cannot be "
+            "set as a clear-text password; give it in clear text (Proxmox hashes cipassword "
+            "for guests whose ostype is not Windows) or set it with chpasswd in user-data",
+            where,
+        )
+        return None
+    chpasswd = doc.get("chpasswd")
+    if not isinstance(chpasswd, dict) or chpasswd.get("expire", True) is not False:
+        log.info(
+            "user-data asks the password to expire at first logon: not applied, "
+            "password.change_at_first_logon decides where=%s",
+            where,
+        )
+    return Secret(password)
+
+
+def default_user(
+    tree: Tree,
+    user_data: bytes | None,
+    *,
+    seen_keys: int = 0,
+    register_secret: Callable[[str], None] = lambda value: None,
+) -> DefaultUser:
+    """``user``, ``password`` and ``ssh_authorized_keys`` of a ``#cloud-config`` user-data
+    (anything else: none). A document that is not valid YAML is left to the cloudconfig
+    plugin, which refuses it by name; a value that is not text is logged and left out; a user
+    name holding a line break, or more than ``MAX_PUBLIC_KEYS`` keys (with the ``seen_keys``
+    of meta-data), is InvalidMetadata."""
+    body = (user_data or b"").removeprefix(b"\xef\xbb\xbf")
+    if not body.startswith(CLOUD_CONFIG):
+        return DefaultUser()
+    where = f"{tree.where}/user-data"
+    from wincloud.agent.sources._yamldoc import parse_document
+
+    try:
+        doc = parse_document(body, subject=where, what="cloud-config")
+    except InvalidMetadata as exc:
+        log.warning("user-data default user not read error=%s", exc.message)
+        return DefaultUser()
+    if not isinstance(doc, dict):
+        return DefaultUser()
+    user = doc.get("user")
+    if isinstance(user, dict):  # cloud-init's other form: a mapping with a name
+        username = _string(user, "name", where)
+    else:
+        username = _string(doc, "user", where)
+    if username is not None and any(ch in username for ch in "\r\n\0"):
+        raise InvalidMetadata("user holds a line break", subject=f"{where}: user")
+    value = doc.get("ssh_authorized_keys")
+    if value is not None and not isinstance(value, str | list):
+        _not_a_string("ssh_authorized_keys", value, where)
+        value = None
+    keys: list[str] = []
+    for index, item in enumerate([value] if isinstance(value, str) else value or []):
+        if not isinstance(item, str):
+            _not_a_string(f"ssh_authorized_keys[{index}]", item, where)
+            continue
+        at = f"{where}: ssh_authorized_keys"
+        keys += key_lines(item, where=at, seen=seen_keys + len(keys))
+    return DefaultUser(
+        username=(username or "").strip() or None,
+        password=_password(doc, where, register_secret),
+        keys=tuple(keys),
+    )
+
+
+def parse_nocloud(
+    tree: Tree, *, source: str, register_secret: Callable[[str], None] = lambda value: None
+) -> InstanceMetadata:
     where = f"{tree.where}/meta-data"
     doc = _yaml(tree, "meta-data")
     if not isinstance(doc, dict):
@@ -86,13 +204,23 @@ def parse_nocloud(tree: Tree, *, source: str) -> InstanceMetadata:
     hostname = doc.get("local-hostname") or doc.get("hostname")
     if hostname is not None and not isinstance(hostname, str):
         raise InvalidMetadata("local-hostname must be a string", subject=where)
+    keys = public_keys_from(doc.get("public-keys"), where)
+    user_data = tree.read("user-data")
+    default = default_user(tree, user_data, seen_keys=len(keys), register_secret=register_secret)
+    known = set(keys.values())
+    for index, key in enumerate(default.keys):
+        if key not in known:
+            keys[f"user-data-{index}"] = key
+            known.add(key)
     return InstanceMetadata(
         instance_id=checked_instance_id(str(instance_id), where=where),
         source=source,
         where=tree.where,
         hostname=hostname,
-        public_keys=public_keys_from(doc.get("public-keys"), where),
-        user_data=tree.read("user-data"),
+        public_keys=keys,
+        admin_pass=default.password,
+        meta={META_USERNAME: default.username} if default.username else {},
+        user_data=user_data,
         vendor_data=_text(tree, "vendor-data"),
         network_data=_network(tree),
     )
@@ -137,7 +265,9 @@ class NoCloudSource:
         if self.found is None and not self.probe():
             raise SourceUnavailable("no NoCloud seed", subject=self.where)
         assert self.found is not None
-        return parse_nocloud(self.found, source=self.name)
+        return parse_nocloud(
+            self.found, source=self.name, register_secret=self.deps.register_secret
+        )
 
     def password_sink(self) -> PasswordSink | None:
         return None

@@ -11,7 +11,8 @@ import pytest
 from wincloud.agent.plugins._network_data import parse_network_data
 from wincloud.agent.sources._openstack import parse_openstack
 from wincloud.agent.sources.nocloud import parse_nocloud
-from wincloud.agent.tree import DirTree
+from wincloud.agent.tree import DirTree, MemoryTree
+from wincloud.errors import InvalidMetadata
 
 PROXMOX = Path(__file__).resolve().parents[3] / "fixtures/sources/proxmox"
 KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFixtureKeyOne one@example"
@@ -151,3 +152,121 @@ def test_an_adapter_without_a_real_mac_does_not_count(make_deps, platform, tmp_p
     )
     (iface,) = parse_network_data(md.network_data).interfaces
     assert iface.mac == ONE_NIC[1]
+
+
+# NoCloud user-data: cloud-init's default-user keys (user, password, ssh_authorized_keys)
+
+KEY2 = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAABgQFixtureKeyTwo two@example"
+HASH = "$5$Zq3vR8pLk2WxT9aB$4ZAwLVVNZoP/E4hyihS7f0pJgWgEMWDsJf3ixOtsD51"
+
+
+def boot_on_cidata(platform, folder: Path):
+    """One boot with the NoCloud drive ``folder`` as the ``cidata`` volume (read as a drive
+    directory) and the plugins that consume the default user."""
+    from wincloud.agent.config import AgentConfig
+    from wincloud.agent.run import Agent
+
+    platform.volumes.labelled["cidata"] = folder
+    config = AgentConfig(sources=["nocloud"], plugins=["users", "password", "ssh_keys"])
+    return Agent(config, platform, sleep=lambda s: None).run()
+
+
+def test_nocloud_default_user_becomes_the_admin_with_password_and_keys(caplog):
+    """``citype: nocloud`` for a Windows ostype: Proxmox writes ``password:`` in clear text.
+    The users, password and ssh_keys plugins apply ``user``/``password``/``ssh_authorized_keys``
+    as they apply any other source's admin name, password and keys; the password is in no log
+    record."""
+    from wincloud.agent.run import ExitStatus
+    from wincloud.platform.fake import fake_platform
+
+    platform = fake_platform(family="windows")
+    with caplog.at_level(logging.DEBUG, logger="wincloud"):
+        report = boot_on_cidata(platform, PROXMOX / "nocloud")
+    assert report.status is ExitStatus.OK, report
+    admin = platform.users.users["cloudadmin"]
+    assert admin.password is not None and admin.password.reveal() == "Pve-Pass-2026!"
+    assert "Administrators" in admin.groups
+    keys = platform.files.read("C:\\Users\\cloudadmin\\.ssh\\authorized_keys")
+    assert keys == f"{KEY}\n".encode()
+    assert "Pve-Pass-2026!" not in caplog.text
+    assert all("Pve-Pass-2026!" not in str(r.args) for r in caplog.records)
+
+
+def test_nocloud_linux_default_user_with_a_hashed_password(caplog):
+    """``citype: nocloud`` for a Linux ostype (fixture ``nocloud-linux``): Proxmox's API
+    stores cipassword as a SHA-256 crypt hash, which no clear-text password setter may take:
+    the user and both keys are applied, the password is not (logged without the hash)."""
+    from wincloud.agent.run import ExitStatus
+    from wincloud.platform.fake import fake_platform
+
+    platform = fake_platform()
+    with caplog.at_level(logging.DEBUG, logger="wincloud"):
+        report = boot_on_cidata(platform, PROXMOX / "nocloud-linux")
+    assert report.status is ExitStatus.OK, report
+    admin = platform.users.users["pveadmin"]
+    assert admin.password is None and admin.password_hash is None
+    assert platform.files.read("/home/pveadmin/.ssh/authorized_keys") == f"{KEY}\n{KEY2}\n".encode()
+    assert "reason=crypt-hash" in caplog.text
+    assert HASH not in caplog.text
+
+
+def test_nocloud_default_user_keys_follow_meta_data_keys_without_repeats():
+    md = parse_nocloud(DirTree(PROXMOX / "nocloud-linux"), source="nocloud")
+    assert dict(md.public_keys) == {"user-data-0": KEY, "user-data-1": KEY2}
+    assert dict(md.meta) == {"admin_username": "pveadmin"}
+    assert md.admin_pass is None
+    tree = MemoryTree(
+        {
+            "meta-data": f"instance-id: i\npublic-keys: [{KEY}]\n".encode(),
+            "user-data": f"#cloud-config\nssh_authorized_keys: [{KEY}, {KEY2}]\n".encode(),
+        }
+    )
+    assert dict(parse_nocloud(tree, source="nocloud").public_keys) == {
+        "0": KEY,
+        "user-data-1": KEY2,
+    }
+
+
+@pytest.mark.parametrize(
+    "user_data",
+    [
+        b"#!/bin/sh\nuser: x\n",  # a script, not cloud-config
+        b"#cloud-config\nuser: [unclosed\n",  # the cloudconfig plugin refuses it by name
+        b"#cloud-config\npassword: 0123\nuser: 42\nssh_authorized_keys: {a: b}\n",
+        b"#cloud-config\npassword:\nuser: {groups: x}\n",
+    ],
+)
+def test_user_data_without_usable_default_user_keys_gives_none(user_data):
+    tree = MemoryTree({"meta-data": b"instance-id: i\n", "user-data": user_data})
+    md = parse_nocloud(tree, source="nocloud")
+    assert (md.admin_pass, dict(md.meta), dict(md.public_keys)) == (None, {}, {})
+    assert md.user_data == user_data
+
+
+def test_user_data_user_mapping_form_and_password_expiry(caplog):
+    tree = MemoryTree(
+        {
+            "meta-data": b"instance-id: i\n",
+            "user-data": b"#cloud-config\nuser: {name: ops, groups: x}\npassword: 'S3cret-Pass!'\n",
+        }
+    )
+    secrets: list[str] = []
+    with caplog.at_level(logging.INFO, logger="wincloud"):
+        md = parse_nocloud(tree, source="nocloud", register_secret=secrets.append)
+    assert dict(md.meta) == {"admin_username": "ops"}
+    assert md.admin_pass is not None and md.admin_pass.reveal() == "S3cret-Pass!"
+    assert secrets == ["S3cret-Pass!"]
+    assert "asks the password to expire" in caplog.text  # cloud-init's default: expire
+
+
+@pytest.mark.parametrize(
+    "user_data",
+    [
+        b'#cloud-config\nuser: "ad\\nmin"\n',
+        b"#cloud-config\nssh_authorized_keys:\n" + b"  - k\n" * 101,
+    ],
+)
+def test_hostile_default_user_keys_are_invalid(user_data):
+    tree = MemoryTree({"meta-data": b"instance-id: i\n", "user-data": user_data})
+    with pytest.raises(InvalidMetadata, match="user-data"):
+        parse_nocloud(tree, source="nocloud")
