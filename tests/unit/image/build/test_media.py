@@ -229,7 +229,9 @@ def test_out_under_a_file_is_one_error_line(spec_files, tmp_path, capsys):
         main(["image", "media", str(spec_files()), "--out", str(tmp_path / "plain/a.iso")])
     assert exited.value.code == 1
     err = capsys.readouterr().err
-    assert err.startswith("error[image-error]: cannot create the folder for the answer CD")
+    # stat() of the path already fails (ENOTDIR), before any folder is created
+    assert err.startswith("error[image-error]: cannot use the answer CD path (Not a directory)")
+    assert "give --out the path of a file in a writable folder" in err
     assert "Traceback" not in err
 
 
