@@ -138,6 +138,7 @@ def tie_to_adapters(
         mac = _mac(interface)
         if mac is not None:
             tied[name] = mac
+            log.info("network interface tied by its hwaddress name=%s mac=%s", name[:40], mac[:40])
             continue
         if len(found.interfaces) > 1:
             reason = f"several-interfaces-in-the-file count={len(found.interfaces)}"
@@ -147,7 +148,7 @@ def tie_to_adapters(
             tied[name] = macs[0]
             log.info(
                 "network interface tied to the only adapter name=%s mac=%s where=%s",
-                name,
+                name[:40],
                 macs[0],
                 where,
             )
@@ -185,6 +186,13 @@ def _network(name: str, index: int, stanza: Stanza) -> dict[str, Any] | None:
     def first(option: str) -> str:
         return " ".join(stanza.options.get(option, [])[:1])
 
+    if not first("address"):
+        log.warning(
+            "network stanza left out reason=static-without-address family=%s name=%s",
+            stanza.family[:20],
+            name[:40],
+        )
+        return None
     net: dict[str, Any] = {
         "id": ident,
         "link": name,

@@ -270,3 +270,12 @@ def test_hostile_default_user_keys_are_invalid(user_data):
     tree = MemoryTree({"meta-data": b"instance-id: i\n", "user-data": user_data})
     with pytest.raises(InvalidMetadata, match="user-data"):
         parse_nocloud(tree, source="nocloud")
+
+
+def test_a_static_stanza_without_an_address_is_left_out(make_deps, platform, tmp_path, caplog):
+    eni = b"auto eth0\niface eth0 inet static\n    netmask 255.255.255.0\niface eth0 inet6 auto\n"
+    with caplog.at_level(logging.WARNING, logger="wincloud.agent.sources"):
+        md = load_drive(make_deps, platform, drive_copy(tmp_path, eni), ONE_NIC)
+    (iface,) = parse_network_data(md.network_data).interfaces
+    assert (iface.addresses, iface.ipv6_autoconf) == ((), True)
+    assert "reason=static-without-address" in caplog.text
