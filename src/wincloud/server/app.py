@@ -354,7 +354,11 @@ class MetadataApp:
             and (headers or self._tokens_required)
             and not self._token_ok(headers, uuid)
         ):
-            return 401, uuid, _text(401, "a valid X-aws-ec2-metadata-token is required")
+            return (
+                401,
+                uuid,
+                _text(401, "a valid X-aws-ec2-metadata-token is required", head=req.head),
+            )
         rendered = self.cache.find(entry)
         if rendered is None:
             return self._answer_after_render(req, entry, path)
@@ -521,7 +525,7 @@ class MetadataApp:
     def _report(self, req: Request, entry: IndexEntry, kind: str) -> Result:
         uuid = entry.uuid
         if req.method != "POST":
-            return 405, uuid, _text(405, "use POST", Allow="POST")
+            return 405, uuid, _text(405, "use POST", head=req.head, Allow="POST")
         parsed = parse_report(kind, req.headers.get("content-type", ""), req.body)
         if isinstance(parsed, tuple):
             status, message = parsed
@@ -545,7 +549,7 @@ class MetadataApp:
     def _token(self, req: Request, entry: IndexEntry, via: Via) -> Answer:
         uuid = entry.uuid
         if req.method != "PUT":
-            return 405, uuid, _text(405, "use PUT", Allow="PUT")
+            return 405, uuid, _text(405, "use PUT", head=req.head, Allow="PUT")
         if FORWARDED_HEADER in req.headers and via == "address":
             # Like AWS: a token request that went through a proxy we do not trust is refused
             # (a signed or trusted proxy is the one way in that may forward it).

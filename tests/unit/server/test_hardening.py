@@ -314,3 +314,30 @@ def test_a_large_body_after_small_headers_is_judged_by_its_length(repo, local_in
         )
         assert response.status_code == 413
         assert c.get("/latest/meta-data/hostname").text == local_instance.hostname
+
+
+@pytest.mark.parametrize(
+    ("path", "headers", "status"),
+    [
+        ("/latest/meta-data/", b"X-aws-ec2-metadata-token: bogus\r\n", b"401"),
+        ("/latest/api/token", b"", b"405"),
+        (REPORT_PATH, b"", b"405"),
+    ],
+)
+def test_a_refused_head_request_gets_no_body_and_the_next_answer_stays_in_step(
+    repo, local_instance, path, headers, status
+):
+    """A HEAD answer carries headers only, refusals included: a body after a HEAD answer
+    would be read by a keep-alive client as the start of the next response."""
+    with running_server(repo) as srv:
+        sock = raw_connect(srv.url)
+        sock.sendall(
+            f"HEAD {path} HTTP/1.1\r\nHost: x\r\n".encode()
+            + headers
+            + b"\r\nGET /latest/meta-data/hostname HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        answer = read_until_closed(sock)
+        first, _, rest = answer.partition(b"\r\n\r\n")
+        assert first.startswith(b"HTTP/1.1 " + status), answer[:80]
+        assert rest.startswith(b"HTTP/1.1 200"), answer
+        assert rest.endswith(local_instance.hostname.encode())
