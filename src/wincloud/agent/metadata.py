@@ -22,6 +22,13 @@ class InstanceMetadata(Struct, frozen=True):
     public_keys: Mapping[str, str] = field(default_factory=dict)
     """Key name -> OpenSSH public key line, in the source's order."""
     admin_pass: Secret | None = None
+    admin_pass_hash: Secret | None = None
+    """A crypt(3) hash of the admin password, when the source gives only that (cloud-init's
+    top-level ``password`` hashed, as Proxmox writes it for guests that are not Windows):
+    POSIX takes it as is, Windows cannot."""
+    userdata_keys_taken: tuple[str, ...] = ()
+    """Top-level cloud-config keys of ``user_data`` the source already turned into fields
+    (NoCloud's ``user``, ``password``, ``ssh_authorized_keys``): not reported as unsupported."""
     user_data: bytes | None = None
     vendor_data: Any = None
     vendor_data2: Any = None

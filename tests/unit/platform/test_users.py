@@ -100,6 +100,15 @@ def test_password_hash_is_stored_as_given(users_rig):
     assert users_rig.stored_hash("alice") == hashed
 
 
+def test_a_hash_holding_a_colon_is_refused_and_nothing_stored(users_rig):
+    # chpasswd --encrypted reads "name:hash"; a colon in the hash would add shadow fields
+    users = users_rig.platform.users
+    users.ensure("alice")
+    with pytest.raises(PlatformError, match="colon"):
+        users.set_password_hash("alice", Secret("$6$salt$x:0:99999:7:::"))
+    assert not users.has_password("alice")
+
+
 def test_the_windows_administrators_keys_file_is_not_on_posix(rig):
     with pytest.raises(NotSupported):
         rig.platform.users.set_admin_authorized_keys(KEYS)

@@ -178,9 +178,13 @@ class CloudConfigPlugin:
         for where, _, _, doc in docs:
             precheck(ctx, doc, where)
         reboot = False
-        for _, prefix, _, doc in docs:
+        taken = set(ctx.metadata.userdata_keys_taken)
+        for where, prefix, _, doc in docs:
             for key in doc.unsupported:
-                log.info("cloud-config key not supported key=%s", key)
+                if key in taken and where.startswith("user-data"):
+                    log.info("cloud-config key applied through the source key=%s", key)
+                else:
+                    log.info("cloud-config key not supported key=%s", key)
             reboot = self._apply(ctx, doc, prefix) or reboot
         windows = ctx.platform.family == "windows"
         scripts = [

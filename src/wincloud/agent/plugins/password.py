@@ -1,6 +1,7 @@
 """The administrator's password, from (in this order) the metadata's ``admin_pass`` (config
 drives), the ``admin_pass`` meta key (``nova boot --meta admin_pass=...``, with
-``password.from_meta``), or generated, sealed with the instance's first ssh-rsa key and posted
+``password.from_meta``), a crypt hash the source gives instead (``admin_pass_hash``: POSIX
+only), or generated, sealed with the instance's first ssh-rsa key and posted
 to the metadata service for ``nova get-password``.
 
 Given passwords are checked first against Windows' complexity rule (on Windows, with
@@ -97,9 +98,33 @@ class PasswordPlugin:
             if acknowledge is not None and where == "admin_pass":
                 acknowledge()  # only now: a password refused above stays with its source
             return Outcome.DONE
+        hashed = ctx.metadata.admin_pass_hash
+        if hashed is not None:
+            self._apply_hash(ctx, username, hashed)
+            return Outcome.DONE
         if not ctx.config.password.generate:
             return Outcome.SKIPPED
         return self._generate_and_post(ctx, username)
+
+    @staticmethod
+    def _apply_hash(ctx: RunContext, username: str, hashed: Secret) -> None:
+        """A password the source gives only as a crypt(3) hash: set as such on POSIX (the
+        agent never learns the password, so nothing is handed to later plugins); Windows
+        keeps no such hashes, so there it is refused by name and nothing changes."""
+        ctx.register_secret(hashed.reveal())
+        where = f"{ctx.metadata.where}: password"
+        if ctx.platform.family == "windows":
+            raise InvalidMetadata(
+                "the admin password is given as a crypt hash, which Windows cannot take",
+                subject=where,
+                hint="give the password in clear text (Proxmox keeps cipassword in clear "
+                "only for a Windows ostype: set the VM's OS type to Windows)",
+            )
+        ctx.platform.users.set_password_hash(username, hashed)
+        if ctx.config.password.change_at_first_logon == "always":  # "given": clear text only
+            ctx.platform.users.expire_password(username)
+            log.info("password must be changed at first logon user=%s", username)
+        log.info("password hash set from metadata user=%s", username)
 
     @staticmethod
     def _given(ctx: RunContext) -> tuple[Secret | None, str]:

@@ -4,8 +4,8 @@ from a volume labelled ``cidata`` read without mounting it.
 A user-data that is one ``#cloud-config`` document also gives cloud-init's "default user" keys,
 as Proxmox VE writes them (qemu-server's ``cloudinit_userdata``): top-level ``user`` (the
 ``admin_username`` meta key, read by the users, password and ssh_keys plugins),
-``password`` (the administrator's password, unless it is a crypt hash: Proxmox hashes it for
-every guest whose ``ostype`` is not Windows, and a hash cannot be set as a clear-text password)
+``password`` (the administrator's password; a crypt hash, as Proxmox writes it for every
+guest whose ``ostype`` is not Windows, becomes ``admin_pass_hash`` for the password plugin)
 and ``ssh_authorized_keys`` (public keys, after meta-data's). The password is never logged."""
 
 from __future__ import annotations
@@ -94,7 +94,10 @@ class DefaultUser(Struct, frozen=True):
 
     username: str | None = None
     password: Secret | None = None
+    password_hash: Secret | None = None
     keys: tuple[str, ...] = ()
+    taken: tuple[str, ...] = ()
+    """The keys of the document these fields came from."""
 
 
 def _not_a_string(key: str, value: Any, where: str) -> None:
@@ -116,21 +119,21 @@ def _string(doc: dict[Any, Any], key: str, where: str) -> str | None:
     return None
 
 
-def _password(doc: dict[Any, Any], where: str, register: Callable[[str], None]) -> Secret | None:
+def _password(
+    doc: dict[Any, Any], where: str, register: Callable[[str], None]
+) -> tuple[Secret | None, Secret | None]:
+    """(clear-text password, crypt hash): at most one of them."""
     password = _string(doc, "password", where)
     if not password:
-        return None
+        return None, None
     register(password)
     from wincloud.agent.userdata.cloudconfig import is_crypt_hash
 
     if is_crypt_hash(password):
-        log.warning(
-            "user-data password not applied reason=crypt-hash where=%s hint=a hash cannot be "
-            "set as a clear-text password; give it in clear text (Proxmox hashes cipassword "
-            "for guests whose ostype is not Windows) or set it with chpasswd in user-data",
-            where,
-        )
-        return None
+        # Proxmox hashes cipassword for guests whose ostype is not Windows: the password
+        # plugin sets it as a hash where the system takes one (POSIX), and refuses it by
+        # name on Windows.
+        return None, Secret(password)
     chpasswd = doc.get("chpasswd")
     if not isinstance(chpasswd, dict) or chpasswd.get("expire", True) is not False:
         log.info(
@@ -138,7 +141,7 @@ def _password(doc: dict[Any, Any], where: str, register: Callable[[str], None]) 
             "password.change_at_first_logon decides where=%s",
             where,
         )
-    return Secret(password)
+    return Secret(password), None
 
 
 def default_user(
@@ -184,10 +187,13 @@ def default_user(
             continue
         at = f"{where}: ssh_authorized_keys"
         keys += key_lines(item, where=at, seen=seen_keys + len(keys))
+    password, password_hash = _password(doc, where, register_secret)
     return DefaultUser(
         username=(username or "").strip() or None,
-        password=_password(doc, where, register_secret),
+        password=password,
+        password_hash=password_hash,
         keys=tuple(keys),
+        taken=tuple(k for k in ("user", "password", "ssh_authorized_keys") if k in doc),
     )
 
 
@@ -219,6 +225,8 @@ def parse_nocloud(
         hostname=hostname,
         public_keys=keys,
         admin_pass=default.password,
+        admin_pass_hash=default.password_hash,
+        userdata_keys_taken=default.taken,
         meta={META_USERNAME: default.username} if default.username else {},
         user_data=user_data,
         vendor_data=_text(tree, "vendor-data"),

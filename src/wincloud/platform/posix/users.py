@@ -89,6 +89,10 @@ class PosixUsers:
 
     def set_password_hash(self, name: str, hashed: Secret) -> None:
         value = check_password(name, hashed)
+        if ":" in value:  # the shadow file's field separator: it would add fields to the line
+            raise PlatformError(
+                "a password hash holds no colon", operation="set_password_hash", subject=name
+            )
         if not self.exists(name):
             raise PlatformError("no such user", operation="set_password_hash", subject=name)
         self._check_shadow(name, "set_password_hash")

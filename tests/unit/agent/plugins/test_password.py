@@ -297,3 +297,48 @@ def test_only_a_password_held_until_acknowledged_is_offered_again(make_ctx, win)
     assert PasswordPlugin.offers_again(acknowledged.metadata) is True
     assert PasswordPlugin.offers_again(plain.metadata) is False
     assert PasswordPlugin.offers_again(none_offered.metadata) is False
+
+
+HASH = "$5$Zq3vR8pLk2WxT9aB$4ZAwLVVNZoP/E4hyihS7f0pJgWgEMWDsJf3ixOtsD51"
+
+
+def test_a_hash_is_set_as_a_hash_on_posix_and_nothing_posted(make_ctx, admin, rsa_key):
+    sink = MemorySink()
+    secrets = []
+    ctx = make_ctx(sink=sink, admin_pass_hash=Secret(HASH), public_keys={"k": public_line(rsa_key)})
+    ctx.register_secret = secrets.append
+    assert PasswordPlugin().run(ctx) is Outcome.DONE
+    assert admin.password is None and admin.password_hash == Secret(HASH)
+    assert sink.posts == 0  # a given password: none is generated
+    assert ctx.handoff.admin_password is None  # the agent never learnt it
+    assert secrets == [HASH]
+
+
+def test_a_clear_password_wins_over_a_hash(make_ctx, admin):
+    ctx = make_ctx(admin_pass=Secret("Given-Pa55"), admin_pass_hash=Secret(HASH))
+    assert PasswordPlugin().run(ctx) is Outcome.DONE
+    assert admin.password == Secret("Given-Pa55") and admin.password_hash is None
+
+
+def test_windows_refuses_a_hash_by_name_and_changes_nothing(make_ctx, win, win_admin):
+    with pytest.raises(InvalidMetadata) as info:
+        PasswordPlugin().run(make_ctx(on=win, admin_pass_hash=Secret(HASH)))
+    assert "crypt hash" in str(info.value) and "ostype" in (info.value.hint or "")
+    assert HASH not in str(info.value)
+    assert win_admin.password is None and win_admin.password_hash is None
+
+
+@pytest.mark.parametrize(
+    ("when", "expired"), [("never", False), ("given", False), ("always", True)]
+)
+def test_a_hash_follows_change_at_first_logon(make_ctx, admin, when, expired):
+    config = with_section(AgentConfig(), "password", change_at_first_logon=when)
+    PasswordPlugin().run(make_ctx(config, admin_pass_hash=Secret(HASH)))
+    assert admin.password_expired is expired
+
+
+def test_a_hash_holding_a_colon_is_refused_before_it_reaches_the_shadow_file(make_ctx, admin):
+    # "name:hash" is what chpasswd --encrypted reads; a colon in the hash adds shadow fields
+    with pytest.raises(PlatformError, match="colon"):
+        PasswordPlugin().run(make_ctx(admin_pass_hash=Secret("$5$salt$x:0:99999")))
+    assert admin.password_hash is None

@@ -194,8 +194,8 @@ def test_nocloud_default_user_becomes_the_admin_with_password_and_keys(caplog):
 
 def test_nocloud_linux_default_user_with_a_hashed_password(caplog):
     """``citype: nocloud`` for a Linux ostype (fixture ``nocloud-linux``): Proxmox's API
-    stores cipassword as a SHA-256 crypt hash, which no clear-text password setter may take:
-    the user and both keys are applied, the password is not (logged without the hash)."""
+    stores cipassword as a SHA-256 crypt hash: the user and both keys are applied, and the
+    password as that hash (never in the log)."""
     from wincloud.agent.run import ExitStatus
     from wincloud.platform.fake import fake_platform
 
@@ -204,10 +204,45 @@ def test_nocloud_linux_default_user_with_a_hashed_password(caplog):
         report = boot_on_cidata(platform, PROXMOX / "nocloud-linux")
     assert report.status is ExitStatus.OK, report
     admin = platform.users.users["pveadmin"]
-    assert admin.password is None and admin.password_hash is None
+    assert admin.password is None
+    assert admin.password_hash is not None and admin.password_hash.reveal() == HASH
     assert platform.files.read("/home/pveadmin/.ssh/authorized_keys") == f"{KEY}\n{KEY2}\n".encode()
-    assert "reason=crypt-hash" in caplog.text
+    assert "password hash set from metadata user=pveadmin" in caplog.text
     assert HASH not in caplog.text
+    assert all(HASH not in str(r.args) for r in caplog.records)
+
+
+def test_nocloud_hashed_password_on_windows_fails_the_password_plugin_by_name(caplog):
+    """A Linux-ostype drive booted by a Windows guest: the hash cannot be set there; the
+    password plugin fails naming the drive's password, and the user and keys still apply."""
+    from wincloud.agent.run import ExitStatus
+    from wincloud.platform.fake import fake_platform
+
+    platform = fake_platform(family="windows")
+    with caplog.at_level(logging.DEBUG, logger="wincloud"):
+        report = boot_on_cidata(platform, PROXMOX / "nocloud-linux")
+    assert report.status is not ExitStatus.OK
+    admin = platform.users.users["pveadmin"]
+    assert admin.password is None and admin.password_hash is None
+    assert "crypt hash" in caplog.text
+    assert HASH not in caplog.text
+
+
+def test_nocloud_default_user_keys_are_not_reported_as_unsupported(caplog):
+    """The cloudconfig plugin leaves the keys the source applied out of its "not supported"
+    lines (``user`` and ``password`` were reported unsupported though they were applied)."""
+    from wincloud.agent.config import AgentConfig
+    from wincloud.agent.run import Agent
+    from wincloud.platform.fake import fake_platform
+
+    platform = fake_platform()
+    platform.volumes.labelled["cidata"] = PROXMOX / "nocloud-linux"
+    config = AgentConfig(sources=["nocloud"], plugins=["users", "password", "cloudconfig"])
+    with caplog.at_level(logging.INFO, logger="wincloud"):
+        Agent(config, platform, sleep=lambda s: None).run()
+    for key in ("user", "password", "ssh_authorized_keys"):
+        assert f"cloud-config key not supported key={key}" not in caplog.text
+    assert "cloud-config key applied through the source key=user" in caplog.text
 
 
 def test_nocloud_default_user_keys_follow_meta_data_keys_without_repeats():
