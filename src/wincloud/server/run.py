@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import errno
 import gc
 import logging
 import os
+import secrets
 import signal
 import socket
 import sys
@@ -22,6 +24,7 @@ from typing import Any, Final
 import uvicorn
 
 from wincloud.errors import ConfigError
+from wincloud.secret import Secret
 from wincloud.server.accesslog import AccessLog, RateLimitedLog
 from wincloud.server.admin import create_admin_app
 from wincloud.server.app import MetadataApp, create_app
@@ -186,6 +189,10 @@ class Service:
     ) -> None:
         if settings.workers > 1 and repo_factory is None:
             raise ConfigError("workers > 1 needs a store URL to reopen", subject="workers")
+        if settings.workers > 1 and settings.token_key is None:
+            # One random key for every worker (and a restarted one): a guest's next
+            # connection may land on another worker, which must accept its token.
+            settings = dataclasses.replace(settings, token_key=Secret(secrets.token_hex(32)))
         self.settings = settings
         self.repo = repo
         self.repo_factory = repo_factory

@@ -44,3 +44,21 @@ def test_a_service_run_in_a_thread_leaves_its_hosts_heap_alone(unfrozen):
     assert done == [False]
     assert gc.get_freeze_count() == 0
     assert gc.get_threshold()[0] == 700
+
+
+def test_the_workers_of_one_service_accept_each_others_tokens(repo, make_instance):
+    """With workers > 1 and no token_key, a token one worker issued is valid at the others
+    (a guest's next connection may land on any of them); each worker builds its app from
+    the service's settings, as Service._worker does."""
+    from wincloud.server.app import create_app
+
+    uuid = repo.add(make_instance()).instance.uuid
+    settings = ServerSettings(listen=Listen("127.0.0.1", 0), access_log="off", workers=2)
+    service = run.Service(repo, settings, repo_factory=lambda: repo)
+    first, second = create_app(repo, service.settings), create_app(repo, service.settings)
+    try:
+        assert second.tokens.is_valid(first.tokens.issue(uuid, 60), uuid)
+    finally:
+        first.close()
+        second.close()
+        service.app.close()
