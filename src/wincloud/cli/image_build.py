@@ -21,7 +21,9 @@ def media(spec_file: Path, out: Path) -> None:
     from wincloud.image.media import build_media
     from wincloud.image.spec import load_spec
 
-    files = build_media(load_spec(spec_file), out)
+    spec = load_spec(spec_file)
+    with sigterm_unwinds():  # a terminated write leaves no hidden staging file behind
+        files = build_media(spec, out)
     size = out.stat().st_size
     click.echo(f"wrote {out} ({len(files)} files, {size} bytes)", err=True)
 

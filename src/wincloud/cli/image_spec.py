@@ -79,7 +79,10 @@ def unattend(spec_path: Path, stage: str, out: Path | None) -> None:
         return
     check_output(out, "answer file")
     _refuse_spec_inputs(out, spec)
-    write_output(out, data, what="answer file")
+    from wincloud.cli._signals import sigterm_unwinds
+
+    with sigterm_unwinds():  # a terminated write leaves no hidden staging file behind
+        write_output(out, data, what="answer file")
 
 
 def _refuse_spec_inputs(out: Path, spec: ImageSpec) -> None:

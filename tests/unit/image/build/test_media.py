@@ -300,3 +300,48 @@ def test_an_image_name_too_long_is_one_error_line(tmp_path, capsys, command):
     assert exited.value.code == 1
     err = capsys.readouterr().err
     assert err.startswith("error[image-error]: cannot use the image path (File name too long)")
+
+
+_TERMINATED_WRITE = """
+import os, signal, sys
+import wincloud.platform.atomic as atomic
+from wincloud.cli import main
+
+real = os.fsync
+def fsync(fd):
+    os.kill(os.getpid(), signal.SIGTERM)  # terminated half-way through the write
+    real(fd)
+atomic.os = type("os", (), {**vars(os), "fsync": staticmethod(fsync)})
+main(sys.argv[1:])
+"""
+
+
+@pytest.mark.parametrize("command", ["media", "unattend"])
+def test_a_terminated_write_leaves_no_staging_file(spec_files, tmp_path, command):
+    # SIGTERM's default action ended the process inside the write: the hidden
+    # .<name>.<random> staging file stayed next to --out
+    import subprocess
+    import sys
+
+    out_dir = tmp_path / "out"
+    out_dir.mkdir()
+    (out_dir / "kept.iso").write_bytes(b"old")
+    out = out_dir / "kept.iso"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            _TERMINATED_WRITE,
+            "image",
+            command,
+            str(spec_files()),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 130, done.stderr
+    assert sorted(p.name for p in out_dir.iterdir()) == ["kept.iso"]
+    assert out.read_bytes() == b"old"
