@@ -133,6 +133,12 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(
             f"cannot read config file ({exc.strerror})", subject=str(path), hint="check --config"
         ) from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"config file is not UTF-8 text (byte {exc.start})",
+            subject=str(path),
+            hint="save it as UTF-8 (TOML files are UTF-8)",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(
             f"config file is not valid TOML ({exc})", subject=str(path), hint="fix its syntax"

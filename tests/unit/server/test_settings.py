@@ -68,3 +68,11 @@ def test_trusted_proxies_parse_and_bad_ones_are_named(tmp_path):
     path.write_text('[metadata]\ntrusted_proxies = ["not-an-ip"]\n')
     with pytest.raises(ConfigError, match="trusted_proxies"):
         load_settings(path)
+
+
+def test_a_config_file_that_is_not_utf8_is_a_config_error_naming_it(tmp_path):
+    path = tmp_path / "md.toml"
+    path.write_bytes(b"\xff\xfe[\x00m\x00e\x00t\x00a\x00]\x00\n\x00")  # saved as UTF-16
+    with pytest.raises(ConfigError, match="UTF-8") as caught:
+        load_settings(path)
+    assert caught.value.subject == str(path)
