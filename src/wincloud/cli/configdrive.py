@@ -11,6 +11,7 @@ import click
 
 from wincloud.cli._db import db_option, open_repo_from
 from wincloud.configdrive import (
+    DEFAULT_LABEL,
     DriveFormat,
     build_drive,
     detect_format,
@@ -18,7 +19,7 @@ from wincloud.configdrive import (
     read_drive,
     read_drive_label,
 )
-from wincloud.errors import ConfigError, NotFound
+from wincloud.errors import ConfigError, DriveError, NotFound
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +62,7 @@ def build(
             subject="wincloud configdrive build",
             hint="`wincloud instance list` shows the stored instances",
         )
+    _refuse_to_replace_other_files(out)
     if instance_id is not None:
         files = _render_from_db(db, instance_id)
     else:
@@ -86,6 +88,26 @@ def read(path: Path, as_json: bool) -> None:
     total = sum(len(data) for data in files.values())
     fmt, label = detect_format(path), read_drive_label(path)
     click.echo(f"{len(files)} files, {total} bytes ({fmt.value}, label {label})", err=True)
+
+
+def _refuse_to_replace_other_files(out: Path) -> None:
+    """An existing file at ``--out`` is replaced only when it is a config drive (rebuilding
+    one is routine): anything else there (the store, the record file, a private key, a VM's
+    disk, an install ISO) is someone's data, and a slip of ``--out`` must not destroy it."""
+    try:
+        if not out.is_file() or out.stat().st_size == 0:
+            return
+        label = read_drive_label(out)
+    except DriveError:
+        label = None
+    except OSError:
+        return  # unreadable: build_drive reports what is wrong with the path
+    if (label or "").casefold() != DEFAULT_LABEL.casefold():
+        raise ConfigError(
+            "--out names an existing file that is not a config drive; not replacing it",
+            subject=str(out),
+            hint="give another --out path (or remove the file first if it is to go)",
+        )
 
 
 def _json_content(data: bytes) -> str | dict[str, str]:

@@ -80,3 +80,50 @@ def test_a_mistyped_store_is_not_created(capsys, tmp_path):
     assert status == 1
     assert "error[store-error]: there is no SQLite database at" in err
     assert not (tmp_path / "nowhere").exists()
+
+
+def test_out_naming_the_store_is_refused_and_the_store_kept(capsys, tmp_path, stored):
+    url, instance = stored
+    db_file = tmp_path / "store.db"
+    before = db_file.read_bytes()
+    status, err = run(capsys, "--db", url, instance.name, "--out", str(db_file))
+    assert status == 2
+    assert err.startswith("error[config-error]: --out names an existing file that is not a")
+    assert str(db_file) in err
+    assert db_file.read_bytes() == before
+    with open_repo(url) as repo:
+        assert repo.get(instance.uuid) is not None
+
+
+def test_out_naming_the_record_file_is_refused(capsys, tmp_path):
+    from tests.conftest import instance_record
+
+    record = tmp_path / "vm.json"
+    record.write_text(json.dumps(instance_record()))
+    before = record.read_bytes()
+    status, err = run(capsys, "--from-file", str(record), "--out", str(record))
+    assert status == 2
+    assert "not a config drive" in err
+    assert record.read_bytes() == before
+
+
+def test_out_naming_another_iso_is_refused(capsys, tmp_path, stored):
+    from wincloud.configdrive import build_drive
+
+    url, instance = stored
+    other = tmp_path / "install.iso"
+    build_drive({"setup.exe": b"MZ"}, other, label="WIN_SERVER")
+    before = other.read_bytes()
+    status, err = run(capsys, "--db", url, instance.uuid, "--out", str(other))
+    assert status == 2, err
+    assert other.read_bytes() == before
+
+
+@pytest.mark.parametrize("fmt", ["iso", "vfat"])
+def test_an_existing_config_drive_is_rebuilt(capsys, tmp_path, stored, fmt):
+    url, instance = stored
+    out = tmp_path / "drive.img"
+    assert run(capsys, "--db", url, instance.uuid, "--out", str(out))[0] == 0
+    status, err = run(capsys, "--db", url, instance.uuid, "--out", str(out), "--format", fmt)
+    assert status == 0, err
+    assert json.loads(read_drive(out)[META_DATA_PATH])["uuid"] == instance.uuid
