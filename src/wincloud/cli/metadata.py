@@ -150,8 +150,11 @@ def demo(listen: str, data_dir: Path | None) -> None:
 
     from wincloud.model import parse_instance
     from wincloud.server.run import Service
-    from wincloud.server.settings import load_settings
+    from wincloud.server.settings import Listen, load_settings, parse_listen
 
+    where = parse_listen(listen, what="--listen")  # before anything is created
+    # The admin listener on the next port; on a random one when there is no next port.
+    admin_port = where.port + 1 if 0 < where.port < 65535 else 0
     logging.getLogger("wincloud").setLevel(logging.INFO)
     folder = data_dir or Path(platformdirs.user_data_dir("wincloud")) / "demo"
     folder.mkdir(parents=True, exist_ok=True)
@@ -162,31 +165,35 @@ def demo(listen: str, data_dir: Path | None) -> None:
         repo.add(parse_instance(_demo_instance(key_path), source="demo instance"))
         click.echo(f"created demo database {folder / 'demo.db'}", err=True)
     admin_token = secrets.token_hex(16)
-    host, _, port = listen.rpartition(":")
-    admin_listen = f"{host}:{int(port) + 1}"
     settings = load_settings(
-        None, listen=listen, admin_listen=admin_listen, admin_token=admin_token
+        None,
+        listen=where,
+        admin_listen=Listen(where.host, admin_port),
+        admin_token=admin_token,
     )
-    base = f"http://{listen}"
-    admin = f"http://{admin_listen}"
-    click.echo(
-        "\nTry (the demo instance is whoever calls from 127.0.0.1):\n"
-        f"  curl {base}/openstack\n"
-        f"  curl {base}/openstack/latest/meta_data.json\n"
-        f"  curl {base}/openstack/latest/user_data\n"
-        f"  curl {base}/latest/meta-data/\n"
-        f"  curl {base}/latest/meta-data/public-keys/0/openssh-key\n"
-        f"  TOKEN=$(curl -sX PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "
-        f"{base}/latest/api/token)\n"
-        f'  curl -H "X-aws-ec2-metadata-token: $TOKEN" {base}/latest/meta-data/instance-id\n'
-        f"  curl -X POST --data 'c2VjcmV0' {base}/openstack/2013-04-04/password\n"
-        f"  curl {admin}/healthz ; curl {admin}/metrics\n"
-        f"  curl -H 'Authorization: Bearer {admin_token}' {admin}/v1/instances\n"
-        f"The demo key pair's private half is {key_path}.\n"
-        "Ctrl-C stops the service.\n",
-        err=True,
-    )
+
+    def ready(addresses: list[tuple[str, int]]) -> None:
+        base, admin = _url(*addresses[0]).rstrip("/"), _url(*addresses[1]).rstrip("/")
+        click.echo(
+            "\nTry (the demo instance is whoever calls from 127.0.0.1):\n"
+            f"  curl {base}/openstack\n"
+            f"  curl {base}/openstack/latest/meta_data.json\n"
+            f"  curl {base}/openstack/latest/user_data\n"
+            f"  curl {base}/latest/meta-data/\n"
+            f"  curl {base}/latest/meta-data/public-keys/0/openssh-key\n"
+            f"  TOKEN=$(curl -sX PUT -H 'X-aws-ec2-metadata-token-ttl-seconds: 60' "
+            f"{base}/latest/api/token)\n"
+            f'  curl -H "X-aws-ec2-metadata-token: $TOKEN" {base}/latest/meta-data/instance-id\n'
+            f"  curl -X POST --data 'c2VjcmV0' {base}/openstack/2013-04-04/password\n"
+            f"  curl {admin}/healthz ; curl {admin}/metrics\n"
+            f"  curl -H 'Authorization: Bearer {admin_token}' {admin}/v1/instances\n"
+            f"The demo key pair's private half is {key_path}.\n"
+            "Ctrl-C stops the service.\n",
+            err=True,
+        )
+        _announce(addresses, True)
+
     try:
-        Service(repo, settings).run(lambda addrs: _announce(addrs, True))
+        Service(repo, settings).run(ready)
     finally:
         repo.close()
