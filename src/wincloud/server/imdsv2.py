@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import secrets
 import time
 from collections.abc import Callable
@@ -32,7 +33,9 @@ class TokenSigner:
         return hmac.new(self._key, body, hashlib.sha256).digest()
 
     def issue(self, instance_uuid: str, ttl: int) -> str:
-        expiry = int(self._clock()) + ttl
+        # Rounded up to the second: a token lives at least ttl seconds (rounding down cut a
+        # 1 s token to a fraction of it, even to nothing).
+        expiry = math.ceil(self._clock() + ttl)
         body = f"{expiry}.{instance_uuid}".encode()
         return base64.urlsafe_b64encode(body + b"." + self._sign(body)).decode()
 

@@ -147,3 +147,14 @@ def test_a_token_from_an_address_no_instance_has_is_not_found(required):
         token = get_token(c).text
     with required.client("127.0.0.77") as stranger:
         assert stranger.get("/latest/meta-data/", headers={TOKEN: token}).status_code == 404
+
+
+@pytest.mark.parametrize("ttl", [1, 2, 21600])
+def test_a_token_is_valid_for_its_whole_ttl_whenever_in_a_second_it_was_issued(ttl):
+    now = [1000.9]
+    signer = TokenSigner(b"k" * 32, clock=lambda: now[0])
+    token = signer.issue("abc", ttl=ttl)
+    now[0] += ttl - 0.05
+    assert signer.is_valid(token, "abc")
+    now[0] += 1.0
+    assert not signer.is_valid(token, "abc")
