@@ -60,7 +60,10 @@ class TokenSigner:
             raw = base64.urlsafe_b64decode(token.encode("ascii"))
         except (ValueError, UnicodeEncodeError):
             return None
-        if len(raw) < 34 or raw[-33:-32] != b".":
+        if len(raw) < 34 or raw[-33:-32] != b"." or base64.urlsafe_b64encode(raw) != token.encode():
+            # Only the exact text issue() made: the lenient decoder skips characters outside
+            # the alphabet and anything after the padding, so "<token>!!" or "<token>AAAA"
+            # decoded to the same bytes and passed.
             return None
         body, signature = raw[:-33], raw[-32:]
         if not hmac.compare_digest(self._sign(body), signature):

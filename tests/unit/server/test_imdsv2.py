@@ -158,3 +158,23 @@ def test_a_token_is_valid_for_its_whole_ttl_whenever_in_a_second_it_was_issued(t
     assert signer.is_valid(token, "abc")
     now[0] += 1.0
     assert not signer.is_valid(token, "abc")
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda t: t + "AAAA",
+        lambda t: t + "=",
+        lambda t: t[:10] + "!!" + t[10:],
+        lambda t: t[:10] + "\n" + t[10:],
+        lambda t: t.replace("-", "+").replace("_", "/"),
+    ],
+    ids=["appended", "padding", "junk", "newline", "alphabet"],
+)
+def test_only_the_exact_token_text_is_valid(spoil):
+    signer = TokenSigner(b"k" * 32, clock=lambda: 1000.0)
+    owners = (f"{n:08x}-1d2e-4f30-9a4b-5c6d7e8f9012" for n in range(100))  # as a uuid
+    tokens = ((o, signer.issue(o, 60)) for o in owners)
+    owner, token = next((o, t) for o, t in tokens if "-" in t or "_" in t)
+    assert signer.is_valid(token, owner)
+    assert not signer.is_valid(spoil(token), owner)
