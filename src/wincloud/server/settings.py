@@ -185,6 +185,28 @@ def _number(key: str, value: Any, where: str) -> int | float:
     return value
 
 
+# Words an operator may mean as a setting, not as a file name ("stdout" would otherwise become
+# a file called stdout in the working directory).
+_NOT_FILE_NAMES = {"stdout", "none", "null", "no", "false", "disabled", "-", "syslog", "journal"}
+
+
+def _access_log(value: Any, where: str) -> str:
+    """ "stderr" or "off" in any case, else a file path; ConfigError for anything else."""
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError('access_log must be "stderr", "off" or a file path', subject=where)
+    word = value.strip().lower()
+    if word in ("stderr", "off"):
+        return word
+    if word in _NOT_FILE_NAMES:
+        raise ConfigError(
+            f'access_log is "stderr", "off" or a file path, not {value!r}',
+            subject=where,
+            hint='"off" turns it off; "stderr" reaches the journal under systemd; '
+            "a file name needs a directory part (./stdout) to be taken as one",
+        )
+    return value
+
+
 def _build(values: dict[str, Any], *, source: str) -> ServerSettings:
     known = {f.name for f in fields(ServerSettings)}
     for key in values:
@@ -231,9 +253,5 @@ def _build(values: dict[str, Any], *, source: str) -> ServerSettings:
                 raise ConfigError(f"prewarm must be true or false, not {value!r}", subject=where)
             out[key] = value
         elif key == "access_log":
-            if not isinstance(value, str) or not value.strip():
-                raise ConfigError(
-                    'access_log must be "stderr", "off" or a file path', subject=where
-                )
-            out[key] = value
+            out[key] = _access_log(value, where)
     return ServerSettings(**out)

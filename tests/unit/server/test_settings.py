@@ -76,3 +76,21 @@ def test_a_config_file_that_is_not_utf8_is_a_config_error_naming_it(tmp_path):
     with pytest.raises(ConfigError, match="UTF-8") as caught:
         load_settings(path)
     assert caught.value.subject == str(path)
+
+
+@pytest.mark.parametrize(("given", "want"), [("OFF", "off"), ("Stderr", "stderr")])
+def test_access_log_keywords_are_taken_in_any_case(given, want):
+    assert load_settings(None, access_log=given).access_log == want
+
+
+@pytest.mark.parametrize("given", ["stdout", "none", "-", "False"])
+def test_access_log_words_that_are_no_file_are_refused(tmp_path, given):
+    path = tmp_path / "md.toml"
+    path.write_text(f'[metadata]\naccess_log = "{given}"\n')
+    with pytest.raises(ConfigError, match="access_log") as caught:
+        load_settings(path)
+    assert caught.value.subject == f"{path}:access_log"
+
+
+def test_access_log_file_with_a_directory_part_is_a_file(tmp_path):
+    assert load_settings(None, access_log="./stdout").access_log == "./stdout"
