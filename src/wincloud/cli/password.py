@@ -86,7 +86,13 @@ def _from_store(db_url: str | None, instance_id: str) -> bytes:
     help="GET the sealed password from this URL (e.g. "
     "http://169.254.169.254/openstack/latest/password from inside the instance).",
 )
-@click.option("--db", "db_url", metavar="URL", help="Read it from the instance store at URL.")
+@click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    help="Read it from the instance store at URL (with an ID; default: $WINCLOUD_DB, else "
+    "the default store).",
+)
 @click.argument("instance_id", required=False)
 def decrypt(
     key_path: Path, from_url: str | None, db_url: str | None, instance_id: str | None
@@ -101,7 +107,10 @@ def decrypt(
     if db_url and not instance_id:
         raise click.UsageError("--db needs the instance ID")
     if instance_id and not db_url:
-        raise click.UsageError("an instance ID goes with --db URL")
+        # Like every store command: --db, else $WINCLOUD_DB, else the default store. Only
+        # with an ID: without one the sealed text comes from standard input, even when
+        # WINCLOUD_DB is exported.
+        db_url = os.environ.get("WINCLOUD_DB") or None
     try:
         key = key_path.read_bytes()
     except OSError as exc:
@@ -109,7 +118,7 @@ def decrypt(
     passphrase = _passphrase(key_path) if is_encrypted_key(key) else None
     if from_url:
         sealed = _fetch(from_url)
-    elif db_url and instance_id:
+    elif instance_id:
         sealed = _from_store(db_url, instance_id)
     else:
         sealed = sys.stdin.buffer.read()

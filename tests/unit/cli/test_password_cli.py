@@ -235,7 +235,7 @@ def test_the_wrong_key_is_a_config_error(tmp_path, sealed):
 
 
 @pytest.mark.parametrize(
-    "extra", [["--from", "http://x", "--db", "sqlite://", "id"], ["--db", "sqlite://"], ["some-id"]]
+    "extra", [["--from", "http://x", "--db", "sqlite://", "id"], ["--db", "sqlite://"]]
 )
 def test_sources_are_exclusive(tmp_path, rsa_key, extra):
     result = CliRunner().invoke(password, ["decrypt", "--key", key_file(tmp_path, rsa_key), *extra])
@@ -274,3 +274,28 @@ def test_encrypted_openssh_key_without_bcrypt_says_what_to_do(tmp_path, rsa_key,
     )
     assert isinstance(result.exception, ConfigError)
     assert "bcrypt" in str(result.exception)
+
+
+def test_an_id_without_db_reads_the_store_named_by_wincloud_db(
+    tmp_path, rsa_key, sealed, make_instance, monkeypatch
+):
+    store = pytest.importorskip("wincloud.store")
+    db = f"sqlite:///{tmp_path / 'md.db'}"
+    repo = store.open_repo(db, create=True)
+    instance = repo.add(make_instance()).instance
+    repo.store_password(instance.uuid, sealed)
+    repo.close()
+    monkeypatch.setenv("WINCLOUD_DB", db)
+    args = ["decrypt", "--key", key_file(tmp_path, rsa_key), instance.uuid]
+    result = CliRunner().invoke(password, args)
+    assert result.exit_code == 0, result.output
+    assert result.output == "Gen-Pa55word!\n"
+
+
+def test_wincloud_db_does_not_stop_reading_standard_input(tmp_path, rsa_key, sealed, monkeypatch):
+    monkeypatch.setenv("WINCLOUD_DB", f"sqlite:///{tmp_path / 'md.db'}")
+    result = CliRunner().invoke(
+        password, ["decrypt", "--key", key_file(tmp_path, rsa_key)], input=sealed + b"\n"
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output == "Gen-Pa55word!\n"
