@@ -68,7 +68,15 @@ def _from_store(db_url: str | None, instance_id: str) -> bytes:
         if stored is None:
             raise NotFound("no such instance", subject=instance_id)
         # The instance may be given by name: the password is kept under its uuid.
-        return repo.get_password(stored.instance.uuid) or b""
+        sealed = repo.get_password(stored.instance.uuid)
+    if not sealed:
+        raise NotFound(
+            "the guest has not posted a password yet",
+            subject=f"{stored.instance.uuid} ({stored.instance.name})",
+            hint="its agent posts one at first boot; `wincloud instance list` shows "
+            "PASSWORD yes once it has",
+        )
+    return sealed
 
 
 @password.command("decrypt")

@@ -299,3 +299,15 @@ def test_wincloud_db_does_not_stop_reading_standard_input(tmp_path, rsa_key, sea
     )
     assert result.exit_code == 0, result.output
     assert result.output == "Gen-Pa55word!\n"
+
+
+def test_an_instance_without_a_posted_password_is_named(tmp_path, rsa_key, make_instance):
+    store = pytest.importorskip("wincloud.store")
+    db = f"sqlite:///{tmp_path / 'md.db'}"
+    repo = store.open_repo(db, create=True)
+    instance = repo.add(make_instance()).instance
+    repo.close()
+    args = ["decrypt", "--key", key_file(tmp_path, rsa_key), "--db", db, instance.name]
+    result = CliRunner().invoke(password, args)
+    assert isinstance(result.exception, NotFound)
+    assert instance.uuid in str(result.exception)
