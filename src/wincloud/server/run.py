@@ -189,6 +189,13 @@ class Service:
     ) -> None:
         if settings.workers > 1 and repo_factory is None:
             raise ConfigError("workers > 1 needs a store URL to reopen", subject="workers")
+        if settings.workers > 1 and settings.listen.port == 0:
+            # Each worker would bind a random port of its own, none of them announced.
+            raise ConfigError(
+                "port 0 (any free port) cannot be shared by several workers",
+                subject=LISTEN_FLAG,
+                hint="give the port to listen on, e.g. 127.0.0.1:8775, or use one worker",
+            )
         if settings.workers > 1 and settings.token_key is None:
             # One random key for every worker (and a restarted one): a guest's next
             # connection may land on another worker, which must accept its token.

@@ -53,8 +53,8 @@ def test_the_workers_of_one_service_accept_each_others_tokens(repo, make_instanc
     from wincloud.server.app import create_app
 
     uuid = repo.add(make_instance()).instance.uuid
-    settings = ServerSettings(listen=Listen("127.0.0.1", 0), access_log="off", workers=2)
-    service = run.Service(repo, settings, repo_factory=lambda: repo)
+    settings = ServerSettings(listen=Listen("127.0.0.1", 8775), access_log="off", workers=2)
+    service = run.Service(repo, settings, repo_factory=lambda: repo)  # binds nothing yet
     first, second = create_app(repo, service.settings), create_app(repo, service.settings)
     try:
         assert second.tokens.is_valid(first.tokens.issue(uuid, 60), uuid)
@@ -62,3 +62,12 @@ def test_the_workers_of_one_service_accept_each_others_tokens(repo, make_instanc
         first.close()
         second.close()
         service.app.close()
+
+
+def test_workers_on_port_0_are_a_config_error_naming_listen(repo):
+    from wincloud.errors import ConfigError
+
+    settings = ServerSettings(listen=Listen("127.0.0.1", 0), access_log="off", workers=2)
+    with pytest.raises(ConfigError, match="port 0") as caught:
+        run.Service(repo, settings, repo_factory=lambda: repo)
+    assert caught.value.subject.startswith("--listen")
