@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -95,8 +96,20 @@ def _refuse_to_replace_other_files(out: Path) -> None:
     one is routine): anything else there (the store, the record file, a private key, a VM's
     disk, an install ISO) is someone's data, and a slip of ``--out`` must not destroy it."""
     try:
-        if not out.is_file() or out.stat().st_size == 0:
-            return
+        found = out.stat()
+    except OSError:
+        return  # nothing there (or unreachable: build_drive reports what is wrong)
+    if stat.S_ISDIR(found.st_mode) or (stat.S_ISREG(found.st_mode) and found.st_size == 0):
+        return  # a directory: build_drive says so; an empty file holds nothing to lose
+    if not stat.S_ISREG(found.st_mode):
+        # The image is renamed into place: a device or FIFO would be replaced by a file
+        # (as root, --out /dev/null left a regular file where /dev/null was).
+        raise ConfigError(
+            "--out names a device or special file; the drive is written as an image file",
+            subject=str(out),
+            hint="write a file, then copy it onto the device (dd if=drive.iso of=DEVICE)",
+        )
+    try:
         label = read_drive_label(out)
     except DriveError:
         label = None

@@ -127,3 +127,18 @@ def test_an_existing_config_drive_is_rebuilt(capsys, tmp_path, stored, fmt):
     status, err = run(capsys, "--db", url, instance.uuid, "--out", str(out), "--format", fmt)
     assert status == 0, err
     assert json.loads(read_drive(out)[META_DATA_PATH])["uuid"] == instance.uuid
+
+
+def test_out_naming_a_fifo_is_refused_and_left_in_place(capsys, tmp_path, stored):
+    """A device or FIFO at --out would be replaced by a regular file (the image is renamed
+    into place): as root, --out /dev/null left a file where /dev/null was."""
+    import os
+    import stat
+
+    url, instance = stored
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    status, err = run(capsys, "--db", url, instance.uuid, "--out", str(fifo))
+    assert status == 2, err
+    assert "device or special file" in err
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
