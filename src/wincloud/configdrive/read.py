@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import stat
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -93,6 +94,17 @@ def _read_files(image: BinaryIO, fmt: DriveFormat, subject: str) -> dict[str, by
 
 @contextmanager
 def _open(path: Path) -> Iterator[BinaryIO]:
+    try:
+        kind = Path(path).stat().st_mode
+    except OSError:
+        kind = 0  # the open below says what is wrong
+    if stat.S_ISFIFO(kind) or stat.S_ISSOCK(kind):
+        # Opening a FIFO waits for a writer: the command (or the agent's boot) would hang.
+        raise DriveError(
+            "a FIFO or socket, not a drive image",
+            subject=str(path),
+            hint="give an ISO or VFAT image file or a block device such as /dev/sr0",
+        )
     try:
         image = Path(path).open("rb")  # noqa: SIM115 - closed by the with below
     except IsADirectoryError:

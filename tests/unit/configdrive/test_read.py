@@ -171,3 +171,27 @@ def test_bad_meta_data_is_named_without_its_content(files, raw):
 def test_files_come_back_sorted_by_path(drive, files):
     path, _ = drive
     assert list(read_drive(path)) == sorted(files)
+
+
+def test_a_fifo_is_refused_without_waiting_for_a_writer(tmp_path):
+    import threading
+
+    fifo = tmp_path / "drive"
+    os.mkfifo(fifo)
+    outcome: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            read_drive(fifo)
+        except BaseException as exc:  # handed to the test thread
+            outcome.append(exc)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    reader.join(timeout=10)
+    if reader.is_alive():  # opening it waits for a writer: be that writer, then fail
+        os.close(os.open(fifo, os.O_WRONLY))
+        reader.join(timeout=10)
+        pytest.fail("read_drive waited on the FIFO for a writer")
+    assert len(outcome) == 1 and isinstance(outcome[0], DriveError)
+    assert "FIFO" in str(outcome[0])
