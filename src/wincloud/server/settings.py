@@ -241,6 +241,15 @@ def _build(values: dict[str, Any], *, source: str) -> ServerSettings:
             out[key] = _number(key, value, where)
         elif key in {"trusted_proxies", "connection_cap_exempt"}:
             out[key] = _parse_networks(value, where, key)
+            if key == "trusted_proxies" and any(net.prefixlen == 0 for net in out[key]):
+                raise ConfigError(
+                    "trusted_proxies holds a network of every address (/0): every guest would "
+                    "be a trusted proxy, believed when it names another address in "
+                    "X-Forwarded-For and free of the per-client connection cap",
+                    subject=where,
+                    hint="list only the metadata proxies' own addresses, e.g. "
+                    '["10.0.0.2", "fd00::2"]',
+                )
         elif key == "freshness":
             try:
                 out[key] = Freshness(value)

@@ -94,3 +94,12 @@ def test_access_log_words_that_are_no_file_are_refused(tmp_path, given):
 
 def test_access_log_file_with_a_directory_part_is_a_file(tmp_path):
     assert load_settings(None, access_log="./stdout").access_log == "./stdout"
+
+
+@pytest.mark.parametrize("everyone", ["0.0.0.0/0", "::/0", "10.0.0.1/0"])
+def test_trusting_every_address_as_a_proxy_is_refused(tmp_path, everyone):
+    path = tmp_path / "md.toml"
+    path.write_text(f'[metadata]\ntrusted_proxies = ["10.0.0.2", "{everyone}"]\n')
+    with pytest.raises(ConfigError, match="X-Forwarded-For") as caught:
+        load_settings(path)
+    assert caught.value.subject == f"{path}:trusted_proxies"
