@@ -96,6 +96,13 @@ _BIND_HINTS: Final = {
 }
 
 
+def ipv6_only(host: str) -> bool:
+    """Whether a listener on this IPv6 address takes IPv6 clients only: all but "::", which
+    means every address, IPv4 guests included (they arrive v4-mapped and are identified by
+    their IPv4 address, as on Linux by default)."""
+    return host != "::"
+
+
 def bind(where: Listen, *, flag: str, reuse_port: bool = False) -> socket.socket:
     """A listening TCP socket, or ConfigError naming the flag and what to do."""
     try:
@@ -111,7 +118,7 @@ def bind(where: Listen, *, flag: str, reuse_port: bool = False) -> socket.socket
         if reuse_port and sys.platform != "win32":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(ipv6_only(address[0])))
         sock.bind(address)
         sock.listen(4096)
         sock.setblocking(False)
