@@ -10,6 +10,7 @@ import contextlib
 import dataclasses
 import errno
 import gc
+import ipaddress
 import logging
 import os
 import secrets
@@ -100,7 +101,10 @@ def ipv6_only(host: str) -> bool:
     """Whether a listener on this IPv6 address takes IPv6 clients only: all but "::", which
     means every address, IPv4 guests included (they arrive v4-mapped and are identified by
     their IPv4 address, as on Linux by default)."""
-    return host != "::"
+    try:
+        return not ipaddress.ip_address(host).is_unspecified
+    except ValueError:  # a name such as localhost
+        return True
 
 
 def bind(where: Listen, *, flag: str, reuse_port: bool = False) -> socket.socket:
@@ -118,7 +122,7 @@ def bind(where: Listen, *, flag: str, reuse_port: bool = False) -> socket.socket
         if reuse_port and sys.platform != "win32":
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         if family == socket.AF_INET6:
-            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(ipv6_only(address[0])))
+            sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, int(ipv6_only(where.host)))
         sock.bind(address)
         sock.listen(4096)
         sock.setblocking(False)

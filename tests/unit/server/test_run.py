@@ -73,7 +73,10 @@ def test_workers_on_port_0_are_a_config_error_naming_listen(repo):
     assert caught.value.subject.startswith("--listen")
 
 
-@pytest.mark.parametrize(("host", "only"), [("::", False), ("::1", True), ("fd00::5", True)])
+@pytest.mark.parametrize(
+    ("host", "only"),
+    [("::", False), ("0::0", False), ("::1", True), ("fd00::5", True), ("localhost", True)],
+)
 def test_listening_on_every_ipv6_address_takes_ipv4_guests_too(host, only):
     """[::] is every address, IPv4 guests included (it refused them: connection refused);
     a given IPv6 address is IPv6 only. (Not bound here: unit tests stay on loopback.)"""
