@@ -168,6 +168,7 @@ class Connection(asyncio.Protocol):
         "closing",
         "deadline",
         "head_bytes",
+        "header_bytes",
         "header_count",
         "headers",
         "headers_done",
@@ -186,6 +187,7 @@ class Connection(asyncio.Protocol):
         self.transport: asyncio.Transport | None = None
         self.closing: asyncio.Transport | None = None  # closed, waiting to drain
         self.header_count = 0
+        self.header_bytes = 0
         self.parser = httptools.HttpRequestParser(self)
         self.peer = Peer("", None, False)
         # (request, keep-alive); (None, (status, message)): refuse and close when reached
@@ -277,8 +279,13 @@ class Connection(asyncio.Protocol):
 
     def on_header(self, name: bytes, value: bytes) -> None:
         self.header_count += 1
-        if self.header_count > MAX_HEADERS:
-            raise Reject(431, "too many request headers")
+        # Whole headers count too: a head that arrives in one read (up to the transport's
+        # buffer) is never seen unfinished by data_received's count.
+        self.header_bytes += len(name) + len(value)
+        if self.header_count > MAX_HEADERS or self.header_bytes > MAX_HEAD:
+            if self.header_count > MAX_HEADERS:
+                raise Reject(431, "too many request headers")
+            raise Reject(431, "request headers too large")
         first = name[0] | 0x20  # every header the service reads starts with x or c
         if first != 0x78 and first != 0x63:  # noqa: PLR1714 - cheapest test on the hot path
             return
@@ -327,6 +334,7 @@ class Connection(asyncio.Protocol):
         self.url = b""
         self.headers = {}
         self.header_count = 0
+        self.header_bytes = 0
         self.in_head = False
         self.headers_done = False
         keep_alive = self.parser.should_keep_alive()

@@ -177,6 +177,33 @@ def test_too_many_headers_are_refused(repo, local_instance):
         assert read_until_closed(sock).startswith(b"HTTP/1.1 431")
 
 
+@pytest.mark.parametrize("size", [17 * 1024, 120 * 1024])
+def test_headers_past_the_limit_in_one_write_are_refused(repo, local_instance, size):
+    # The 16 KiB head limit was counted on unfinished reads only: a whole head arriving in
+    # one read was answered 200 at 120 KB
+    with running_server(repo) as srv:
+        sock = raw_connect(srv.url)
+        sock.sendall(
+            b"GET /latest/meta-data/hostname HTTP/1.1\r\nHost: x\r\n"
+            + b"X-Pad: "
+            + b"a" * size
+            + b"\r\n\r\n"
+        )
+        assert read_until_closed(sock).startswith(b"HTTP/1.1 431")
+
+
+def test_many_headers_under_the_limit_are_answered(repo, local_instance):
+    headers = b"".join(b"X-H%d: %s\r\n" % (n, b"v" * 100) for n in range(90))
+    with running_server(repo) as srv:
+        sock = raw_connect(srv.url)
+        sock.sendall(
+            b"GET /latest/meta-data/hostname HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+            + headers
+            + b"\r\n"
+        )
+        assert read_until_closed(sock).startswith(b"HTTP/1.1 200")
+
+
 def test_a_malformed_request_after_pipelined_ones_keeps_their_answers(repo, local_instance):
     with running_server(repo) as srv:
         sock = raw_connect(srv.url)
