@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import stat
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import BinaryIO
@@ -43,6 +44,7 @@ def build_drive(
             hint="use one of: " + ", ".join(f.value for f in DriveFormat),
         ) from None
     check_label(label)
+    _refuse_special(out)
     for path, data in files.items():
         if not isinstance(data, bytes | bytearray | memoryview):
             raise DriveError("file content must be bytes", subject=str(path))
@@ -67,6 +69,22 @@ def build_drive(
         len(files),
         out.stat().st_size,
     )
+
+
+def _refuse_special(out: Path) -> None:
+    """The image is renamed into place: a device, FIFO or socket at ``out`` would be replaced
+    by a regular file (as root, ``/dev/null`` became one). Refused before anything is written;
+    a folder is left to the writer, which says so."""
+    try:
+        mode = out.stat().st_mode
+    except OSError:
+        return  # nothing there yet, or unreachable: the writer names what is wrong
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise DriveError(
+            "the output path is a device or special file; the drive is written as an image file",
+            subject=str(out),
+            hint="write a file, then copy it onto the device (dd if=drive.iso of=DEVICE)",
+        )
 
 
 def _write_atomically(out: Path, write: Callable[[BinaryIO], None]) -> None:

@@ -229,3 +229,17 @@ def test_bad_labels_are_refused(tmp_path, files, label):
 def test_unknown_format_is_refused(tmp_path, files):
     with pytest.raises(DriveError, match="format"):
         build_drive(files, tmp_path / "d.img", fmt="udf")  # type: ignore[arg-type]
+
+
+def test_a_fifo_at_the_output_path_is_refused_and_left_in_place(tmp_path, files):
+    # build_drive renamed its image over whatever was at out: a FIFO (or, as root, a
+    # device such as /dev/null) became a regular file
+    import stat
+
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    with pytest.raises(DriveError, match="device or special file") as info:
+        build_drive(files, fifo)
+    assert "dd if=" in (info.value.hint or "")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
