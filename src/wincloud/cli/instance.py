@@ -16,7 +16,7 @@ import click
 from wincloud.cli._db import db_option, open_repo_from
 from wincloud.cli.output import echo_json, render_table
 from wincloud.errors import ConfigError, NotFound
-from wincloud.model import Instance, parse_document_text, parse_instance
+from wincloud.model import Instance, parse_document_text, parse_instance, read_instance_text
 from wincloud.store import StoredInstance, address_key, canonical_uuid
 
 MASK: Final = "***"
@@ -42,14 +42,9 @@ def _read_document(file: str) -> tuple[Any, str]:
     """The data in FILE (``-``: standard input) and the name to report it by."""
     if file == "-":
         return parse_document_text(sys.stdin.read(), source="<stdin>"), "<stdin>"
-    try:
-        text = Path(file).read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read instance file ({exc.__class__.__name__})",
-            subject=file,
-            hint="give a readable UTF-8 YAML or JSON file, or - for standard input",
-        ) from None
+    text = read_instance_text(
+        Path(file), hint="give a readable UTF-8 YAML or JSON file, or - for standard input"
+    )
     return parse_document_text(text, source=file), file
 
 

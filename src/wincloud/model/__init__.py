@@ -23,6 +23,7 @@ __all__ = [
     "parse_document_text",
     "parse_instance",
     "parse_instance_text",
+    "read_instance_text",
     "yaml_loader",
 ]
 
@@ -76,13 +77,17 @@ def parse_document_text(text: str, *, source: str) -> Any:
     return data
 
 
-def load_instance_file(path: Path) -> Instance:
+def read_instance_text(path: Path, *, hint: str = "give a readable UTF-8 YAML or JSON file") -> str:
+    """The text of an instance file; a ConfigError naming the file and why (the system's
+    words, e.g. "No such file or directory", or where the text stops being UTF-8)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(
-            f"cannot read instance file ({exc.__class__.__name__})",
-            subject=str(path),
-            hint="give a readable UTF-8 YAML or JSON file",
-        ) from None
-    return parse_instance_text(text, source=str(path))
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        why = f"not UTF-8: byte 0x{exc.object[exc.start]:02x} at offset {exc.start}"
+    except OSError as exc:
+        why = exc.strerror or exc.__class__.__name__
+    raise ConfigError(f"cannot read instance file ({why})", subject=str(path), hint=hint)
+
+
+def load_instance_file(path: Path) -> Instance:
+    return parse_instance_text(read_instance_text(path), source=str(path))

@@ -100,3 +100,18 @@ def test_describe_works_without_the_input_too():
     text = describe_validation_error(caught.value)
     assert text.startswith("count: Input should be a valid integer")
     assert "; items[1]: " in text
+
+
+def test_an_unreadable_instance_file_says_why_in_the_systems_words(tmp_path):
+    # the message named the exception class: "cannot read instance file (FileNotFoundError)"
+    from wincloud.model import load_instance_file
+
+    with pytest.raises(ConfigError) as missing:
+        load_instance_file(tmp_path / "nope.yaml")
+    assert "(No such file or directory)" in str(missing.value)
+    assert str(tmp_path / "nope.yaml") in str(missing.value)
+    utf16 = tmp_path / "utf16.yaml"
+    utf16.write_text("uuid: x\n", encoding="utf-16")
+    with pytest.raises(ConfigError) as encoded:
+        load_instance_file(utf16)
+    assert "not UTF-8: byte 0xff at offset 0" in str(encoded.value)
