@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 import stat
+import sys
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def configdrive() -> None:
     "--from-file",
     type=click.Path(dir_okay=False, path_type=Path),
     default=None,
-    help="Instance record as YAML or JSON (instead of ID from the store).",
+    help="Instance record as YAML or JSON (instead of ID from the store); - reads standard input.",
 )
 @click.option("--out", required=True, type=click.Path(path_type=Path), help="Image to write.")
 @click.option(
@@ -131,10 +132,12 @@ def _json_content(data: bytes) -> str | dict[str, str]:
 
 
 def _render_from_file(path: Path | None) -> Mapping[str, bytes]:
-    from wincloud.model import load_instance_file
+    from wincloud.model import load_instance_file, parse_instance_text
     from wincloud.tree.render import render_drive
 
     assert path is not None
+    if str(path) == "-":  # as `instance add -`: a record piped in, never written to disk
+        return render_drive(parse_instance_text(sys.stdin.read(), source="<stdin>"))
     return render_drive(load_instance_file(path))
 
 

@@ -142,3 +142,27 @@ def test_out_naming_a_fifo_is_refused_and_left_in_place(capsys, tmp_path, stored
     assert status == 2, err
     assert "device or special file" in err
     assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_from_file_dash_reads_the_record_from_standard_input(capsys, monkeypatch, tmp_path):
+    # as `instance add -`; "-" was taken as a file name and was not found
+    import io
+
+    from tests.conftest import instance_record
+
+    record = instance_record()
+    monkeypatch.setattr("sys.stdin", io.StringIO(json.dumps(record)))
+    out = tmp_path / "d.iso"
+    status, err = run(capsys, "--from-file", "-", "--out", str(out))
+    assert status == 0, err
+    assert json.loads(read_drive(out)[META_DATA_PATH])["uuid"] == record["uuid"]
+
+
+def test_from_file_dash_names_standard_input_in_errors(capsys, monkeypatch, tmp_path):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("uuid: [unclosed\n"))
+    status, err = run(capsys, "--from-file", "-", "--out", str(tmp_path / "d.iso"))
+    assert status != 0
+    assert "<stdin>" in err and "Traceback" not in err
+    assert not (tmp_path / "d.iso").exists()
