@@ -158,6 +158,14 @@ class MetadataApp:
             len(self.index),
             type(self._watch).__name__ if self._watch else "PgListener",
         )
+        if not len(self.index):
+            # Every guest would get 404: most often the wrong --db, or records not added yet.
+            log.warning(
+                "the store holds no instance: every guest is answered 404 until records are "
+                "added url=%s hint=check --db / $WINCLOUD_DB, or add records with "
+                "`wincloud instance add`",
+                self.repo.url,
+            )
 
     def close(self) -> None:
         if self._listener is not None:

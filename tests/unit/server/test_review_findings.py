@@ -234,3 +234,17 @@ def test_the_admin_bearer_scheme_is_case_insensitive(repo, local_instance):
             f"{srv.admin_url}/v1/instances", headers={"Authorization": "Basic x"}, timeout=5
         )
         assert wrong.status_code == 401
+
+
+def test_an_empty_store_is_warned_about_at_start(repo, caplog):
+    # serve on an empty store (a mistyped --db) started quietly: instances=0 at INFO only
+    with caplog.at_level("WARNING", logger="wincloud"), running_server(repo):
+        pass
+    assert "the store holds no instance" in caplog.text
+    assert repo.url in caplog.text
+
+
+def test_a_store_with_records_starts_without_that_warning(repo, local_instance, caplog):
+    with caplog.at_level("WARNING", logger="wincloud"), running_server(repo):
+        pass
+    assert "the store holds no instance" not in caplog.text
