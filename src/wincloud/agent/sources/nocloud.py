@@ -97,7 +97,7 @@ class DefaultUser(Struct, frozen=True):
     password_hash: Secret | None = None
     keys: tuple[str, ...] = ()
     taken: tuple[str, ...] = ()
-    """The keys of the document these fields came from."""
+    """The keys of the document that gave these fields (a key left out is not listed)."""
 
 
 def _not_a_string(key: str, value: Any, where: str) -> None:
@@ -188,12 +188,20 @@ def default_user(
         at = f"{where}: ssh_authorized_keys"
         keys += key_lines(item, where=at, seen=seen_keys + len(keys))
     password, password_hash = _password(doc, where, register_secret)
+    username = (username or "").strip() or None
+    # Only the keys that gave a field: one logged as not applied above is no more "applied
+    # through the source" in the cloudconfig plugin's log.
+    given = {
+        "user": username is not None,
+        "password": password is not None or password_hash is not None,
+        "ssh_authorized_keys": bool(keys),
+    }
     return DefaultUser(
-        username=(username or "").strip() or None,
+        username=username,
         password=password,
         password_hash=password_hash,
         keys=tuple(keys),
-        taken=tuple(k for k in ("user", "password", "ssh_authorized_keys") if k in doc),
+        taken=tuple(key for key, used in given.items() if used),
     )
 
 

@@ -314,3 +314,27 @@ def test_a_static_stanza_without_an_address_is_left_out(make_deps, platform, tmp
     (iface,) = parse_network_data(md.network_data).interfaces
     assert (iface.addresses, iface.ipv6_autoconf) == ((), True)
     assert "reason=static-without-address" in caplog.text
+
+
+def test_default_user_keys_left_out_are_not_called_applied_through_the_source(caplog, tmp_path):
+    """A value nocloud logs as not applied (``password: 0123`` is a number, an empty user) is
+    not "applied through the source" in the cloudconfig plugin's log either: it said both."""
+    from wincloud.agent.config import AgentConfig
+    from wincloud.agent.run import Agent
+    from wincloud.platform.fake import fake_platform
+
+    seed = {
+        "meta-data": b"instance-id: i\n",
+        "user-data": b"#cloud-config\npassword: 0123\nuser: ''\nssh_authorized_keys: 7\n",
+    }
+    assert parse_nocloud(MemoryTree(seed), source="nocloud").userdata_keys_taken == ()
+    for name, data in seed.items():
+        (tmp_path / name).write_bytes(data)
+    platform = fake_platform()
+    platform.volumes.labelled["cidata"] = tmp_path
+    config = AgentConfig(sources=["nocloud"], plugins=["cloudconfig"])
+    with caplog.at_level(logging.INFO, logger="wincloud"):
+        Agent(config, platform, sleep=lambda s: None).run()
+    assert "not applied reason=not-a-string key=password" in caplog.text
+    assert "applied through the source key=password" not in caplog.text
+    assert "cloud-config key not supported key=password" in caplog.text
