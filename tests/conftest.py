@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import uuid
@@ -94,6 +95,27 @@ def instance_record(**overrides: Any) -> dict[str, Any]:
     }
     record.update(overrides)
     return record
+
+
+@contextlib.contextmanager
+def umask(mask: int) -> Iterator[None]:
+    """The process umask set to ``mask`` for the block."""
+    old = os.umask(mask)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+@pytest.fixture
+def ctrl_c_at_fsync(monkeypatch: pytest.MonkeyPatch) -> Callable[[], None]:
+    """Call it to make Ctrl-C arrive at the next flush to disk: the middle of an atomic
+    write (armed by the test, after it has written the file it expects to keep)."""
+
+    def interrupted(fd: int) -> None:
+        raise KeyboardInterrupt
+
+    return lambda: monkeypatch.setattr(os, "fsync", interrupted)
 
 
 @pytest.fixture

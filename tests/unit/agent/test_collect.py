@@ -3,7 +3,6 @@ staging file after a failure or Ctrl-C."""
 
 from __future__ import annotations
 
-import os
 import tarfile
 
 import pytest
@@ -32,13 +31,10 @@ def test_the_bundle_replaces_an_old_one_private_and_alone(tmp_path):
     assert _listing(tmp_path) == ["bundle.tar.gz"]
 
 
-def test_ctrl_c_while_writing_keeps_the_old_bundle_and_no_staging_file(tmp_path, monkeypatch):
-    def interrupted(fd):
-        raise KeyboardInterrupt
-
+def test_ctrl_c_while_writing_keeps_the_old_bundle_and_no_staging_file(tmp_path, ctrl_c_at_fsync):
     out = tmp_path / "bundle.tar.gz"
     out.write_bytes(b"old bundle")
-    monkeypatch.setattr(os, "fsync", interrupted)
+    ctrl_c_at_fsync()
     with pytest.raises(KeyboardInterrupt):
         _collect(out, tmp_path)
     assert out.read_bytes() == b"old bundle"

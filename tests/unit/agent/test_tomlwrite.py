@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import tomllib
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.conftest import umask
 from wincloud.agent.tomlwrite import render_string, render_toml, write_atomic
 from wincloud.errors import ConfigError
 
@@ -70,21 +70,15 @@ def test_write_atomic_into_a_missing_directory_is_a_config_error(tmp_path):
 
 def test_write_atomic_gives_mode_0644_whatever_the_umask(tmp_path):
     target = tmp_path / "agent.toml"
-    old = os.umask(0o077)
-    try:
+    with umask(0o077):
         write_atomic(target, "x = 1\n")
-    finally:
-        os.umask(old)
     assert oct(target.stat().st_mode & 0o777) == oct(0o644)
 
 
-def test_ctrl_c_during_write_atomic_keeps_the_old_file_and_no_temporary(tmp_path, monkeypatch):
-    def interrupted(fd):
-        raise KeyboardInterrupt
-
+def test_ctrl_c_during_write_atomic_keeps_the_old_file_and_no_temporary(tmp_path, ctrl_c_at_fsync):
     target = tmp_path / "agent.toml"
     target.write_text("old = 1\n")
-    monkeypatch.setattr(os, "fsync", interrupted)
+    ctrl_c_at_fsync()
     with pytest.raises(KeyboardInterrupt):
         write_atomic(target, "new = 1\n")
     assert target.read_text() == "old = 1\n"

@@ -144,14 +144,11 @@ def test_a_replaced_image_is_private_even_when_the_old_one_was_not(tmp_path, fil
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_ctrl_c_while_writing_keeps_the_existing_file_and_no_temporary(
-    tmp_path, files, fmt, monkeypatch
+    tmp_path, files, fmt, ctrl_c_at_fsync
 ):
-    def interrupted(fd):
-        raise KeyboardInterrupt
-
     out = tmp_path / "drive.img"
     out.write_bytes(b"previous drive")
-    monkeypatch.setattr(os, "fsync", interrupted)
+    ctrl_c_at_fsync()
     with pytest.raises(KeyboardInterrupt):
         build_drive(files, out, fmt=fmt)
     assert out.read_bytes() == b"previous drive"

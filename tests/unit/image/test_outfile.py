@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import errno
-import os
 import stat
 
 import pytest
 
+from tests.conftest import umask
 from wincloud.errors import ImageError
 from wincloud.image.outfile import replacing, write_output
 
@@ -19,11 +19,8 @@ def _listing(folder):
 
 @pytest.fixture
 def umask_027():
-    old = os.umask(0o027)
-    try:
+    with umask(0o027):
         yield
-    finally:
-        os.umask(old)
 
 
 def test_the_output_is_replaced_and_no_staging_file_is_left(tmp_path):

@@ -10,6 +10,7 @@ import stat
 
 import pytest
 
+from tests.conftest import umask
 from wincloud.platform.atomic import StagedFile, write_file
 
 
@@ -23,11 +24,8 @@ def _mode(path):
 
 @pytest.fixture
 def umask_077():
-    old = os.umask(0o077)
-    try:
+    with umask(0o077):
         yield
-    finally:
-        os.umask(old)
 
 
 def test_the_target_is_replaced_by_a_rename_not_rewritten_in_place(tmp_path):

@@ -201,13 +201,10 @@ def test_stale_netdev_files_of_ours_are_removed_too(root):
     assert os.listdir(root / "etc/systemd/network") == ["10-wincloud-fa163e000005.network"]
 
 
-def test_ctrl_c_while_writing_keeps_the_old_file_and_no_temporary(root, monkeypatch):
-    def interrupted(fd):
-        raise KeyboardInterrupt
-
+def test_ctrl_c_while_writing_keeps_the_old_file_and_no_temporary(root, ctrl_c_at_fsync):
     platform = posix_platform(root)
     platform.files.write("/srv/app.conf", b"old")
-    monkeypatch.setattr(os, "fsync", interrupted)
+    ctrl_c_at_fsync()
     with pytest.raises(KeyboardInterrupt):
         platform.files.write("/srv/app.conf", b"new")
     assert (root / "srv/app.conf").read_bytes() == b"old"

@@ -1,5 +1,3 @@
-import os
-
 import pytest
 
 from wincloud.errors import PlatformError
@@ -70,13 +68,10 @@ def test_an_acl_that_cannot_be_set_keeps_the_old_file_and_no_staging_file(platfo
 
 
 def test_ctrl_c_while_writing_keeps_the_old_file_and_no_staging_file(
-    platform, tmp_path, monkeypatch
+    platform, tmp_path, ctrl_c_at_fsync
 ):
-    def interrupted(fd):
-        raise KeyboardInterrupt
-
     platform.files.write(r"C:\d\a.txt", b"old")
-    monkeypatch.setattr(os, "fsync", interrupted)
+    ctrl_c_at_fsync()
     with pytest.raises(KeyboardInterrupt):
         platform.files.write(r"C:\d\a.txt", b"new")
     assert platform.files.read(r"C:\d\a.txt") == b"old"
